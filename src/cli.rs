@@ -1,0 +1,244 @@
+//! Command-line definitions: the kubectl-style global flags and one `Args` struct per command.
+//! kubectl refuses flags placed before a plugin's name, so every flag here is `global` and may
+//! appear anywhere after `kubectl singleton`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ROOT_EXAMPLES: &str = "\
+Examples:
+  # Who leads each leader election in the current namespace
+  kubectl singleton status
+
+  # Every leader-election lock in the cluster, as JSON
+  kubectl singleton status -A -o json
+
+  # Shell completion for bash
+  kubectl singleton completion bash > ~/.local/share/bash-completion/completions/kubectl-singleton";
+
+/// Leader-election locks and singleton workloads on Kubernetes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-singleton",
+    bin_name = "kubectl singleton",
+    version,
+    propagate_version = true,
+    after_help = ROOT_EXAMPLES,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command understands, spelled as kubectl spells them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The kubeconfig cluster to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The kubeconfig user to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Namespace to look in (default: the context's namespace, else "default")
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Look in every namespace
+    #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub request_timeout: Option<Duration>,
+
+    /// User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub impersonate: Option<String>,
+
+    /// Group to impersonate (repeatable)
+    #[arg(
+        long = "as-group",
+        global = true,
+        value_name = "GROUP",
+        requires = "impersonate"
+    )]
+    pub impersonate_groups: Vec<String>,
+
+    /// Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// Don't print table headers
+    #[arg(long, global = true)]
+    pub no_headers: bool,
+
+    /// Never colour output (also when NO_COLOR is set and not empty)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Log verbosity: -v for requests, -v=6 and up for everything the client does
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1",
+        default_value = "0"
+    )]
+    pub verbosity: u8,
+}
+
+/// Every output format a command may offer; each command says which it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Name,
+    Sarif,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Table => "table",
+            OutputFormat::Wide => "wide",
+            OutputFormat::Json => "json",
+            OutputFormat::Yaml => "yaml",
+            OutputFormat::Name => "name",
+            OutputFormat::Sarif => "sarif",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show leader-election locks: holder, renew time, expiry by the server's clock, transitions
+    Status(StatusArgs),
+    /// Find singleton violations in a cluster or in manifest files (not available yet)
+    Audit(PendingArgs),
+    /// Generate correct manifests for a singleton workload (not available yet)
+    Scaffold(PendingArgs),
+    /// Hand a lease over without two leaders, or free an orphaned one (not available yet)
+    Release(PendingArgs),
+    /// Print a shell completion script
+    Completion(CompletionArgs),
+}
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  # Leader-election leases in the current namespace
+  kubectl singleton status
+
+  # In every namespace, including node heartbeat and API-server identity leases
+  kubectl singleton status -A --all-leases
+
+  # One lease, as YAML
+  kubectl singleton status kube-scheduler -n kube-system -o yaml";
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(after_help = STATUS_EXAMPLES)]
+pub struct StatusArgs {
+    /// Show only the lock with this name
+    pub name: Option<String>,
+
+    /// Label selector to filter leases (e.g. app=scheduler,tier!=web)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Include node heartbeat leases (kube-node-lease) and API-server identity leases
+    #[arg(long)]
+    pub all_leases: bool,
+}
+
+/// A command that is designed but not built yet: it takes no arguments and says so.
+#[derive(Debug, Clone, Args)]
+pub struct PendingArgs {}
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  kubectl singleton completion bash > ~/.local/share/bash-completion/completions/kubectl-singleton
+  kubectl singleton completion zsh > \"${fpath[1]}/_kubectl-singleton\"
+  kubectl singleton completion fish > ~/.config/fish/completions/kubectl-singleton.fish";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = COMPLETION_EXAMPLES)]
+pub struct CompletionArgs {
+    /// The shell to generate the script for
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    crate::duration::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kubectl-singleton",
+            "status",
+            "-n",
+            "kube-system",
+            "-o",
+            "json",
+            "--request-timeout",
+            "5s",
+            "-v=6",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(cli.global.output, Some(OutputFormat::Json));
+        assert_eq!(cli.global.request_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(cli.global.verbosity, 6);
+    }
+
+    #[test]
+    fn bare_v_means_level_one_and_does_not_eat_the_next_word() {
+        let cli = Cli::try_parse_from(["kubectl-singleton", "-v", "status"]).unwrap();
+        assert_eq!(cli.global.verbosity, 1);
+        assert!(matches!(cli.command, Command::Status(_)));
+    }
+
+    #[test]
+    fn namespace_and_all_namespaces_conflict() {
+        let err =
+            Cli::try_parse_from(["kubectl-singleton", "status", "-n", "a", "-A"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn bad_request_timeout_is_a_usage_error() {
+        let err = Cli::try_parse_from(["kubectl-singleton", "status", "--request-timeout", "soon"])
+            .unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+}

@@ -1,0 +1,523 @@
+//! The connection to a cluster: one function builds the kube `Client` from the kubectl-style
+//! flags, a client layer reads the server's clock from every response, and API failures are
+//! turned into one-line errors that name the verb, the resource and what to try.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::{Request, Response};
+use jiff::{SignedDuration, Timestamp};
+use kube::api::{ListParams, ObjectList};
+use kube::client::{Body, ClientBuilder, DynBody};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::{Api, Client, Config};
+use serde::de::DeserializeOwned;
+use tower::util::{MapRequestLayer, MapResponseLayer};
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+
+/// Without `--request-timeout`, no single request may take longer than this: a server that
+/// accepts connections but never answers must not hang the tool.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Items per LIST page: large enough for few round trips, small enough to bound memory.
+const PAGE_SIZE: u32 = 500;
+
+/// A connected cluster: the client plus what error messages and time arithmetic need.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: Client,
+    /// The namespace used when `-n` is absent: the context's, else `default`.
+    pub default_namespace: String,
+    server_url: String,
+    request_timeout: Option<Duration>,
+    clock: ServerClock,
+    requests: Arc<AtomicU64>,
+}
+
+/// What a request was for, so a failure can say it (`cannot list leases in namespace x`).
+#[derive(Debug, Clone, Copy)]
+pub struct Action<'a> {
+    pub verb: &'a str,
+    pub resource: &'a str,
+    /// `None` = cluster scope.
+    pub namespace: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+impl Action<'_> {
+    fn scope(&self) -> String {
+        match self.namespace {
+            Some(ns) => format!("in namespace {ns}"),
+            None => "at cluster scope".to_string(),
+        }
+    }
+}
+
+/// Builds the client exactly as kubectl would choose its configuration: `--kubeconfig`, else
+/// every file of `$KUBECONFIG`, else `~/.kube/config`, else the in-cluster service account.
+pub async fn connect(global: &GlobalArgs) -> Result<Cluster> {
+    let mut config = load_config(global).await?;
+    if let Some(user) = &global.impersonate {
+        config.auth_info.impersonate = Some(user.clone());
+        if !global.impersonate_groups.is_empty() {
+            config.auth_info.impersonate_groups = Some(global.impersonate_groups.clone());
+        }
+    }
+    let request_timeout = match global.request_timeout {
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
+        None => Some(DEFAULT_REQUEST_TIMEOUT),
+    };
+    if let Some(limit) = request_timeout {
+        config.connect_timeout = Some(config.connect_timeout.map_or(limit, |c| c.min(limit)));
+        config.read_timeout = Some(limit);
+        config.write_timeout = Some(limit);
+        config.reset_reader_on_write = true;
+    }
+    let server_url = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let default_namespace = config.default_namespace.clone();
+
+    let clock = ServerClock::default();
+    let requests = Arc::new(AtomicU64::new(0));
+    let counted = requests.clone();
+    let observed = clock.clone();
+    let builder = ClientBuilder::try_from(config).map_err(|e| {
+        Error::env(format!(
+            "cannot set up a client for {server_url}: {}",
+            cause_chain(&e)
+        ))
+    })?;
+    let client = builder
+        .with_layer(&MapRequestLayer::new(move |req: Request<Body>| {
+            let n = counted.fetch_add(1, Ordering::Relaxed) + 1;
+            // Method and path only: headers carry credentials and are never logged.
+            tracing::info!(
+                "request #{n}: {} {}",
+                req.method(),
+                req.uri().path_and_query().map_or("", |p| p.as_str())
+            );
+            req
+        }))
+        .with_layer(&MapResponseLayer::new(
+            move |res: Response<Box<DynBody>>| {
+                observed.observe(&res);
+                tracing::info!("response: {}", res.status());
+                res
+            },
+        ))
+        .build();
+
+    Ok(Cluster {
+        client,
+        default_namespace,
+        server_url,
+        request_timeout,
+        clock,
+        requests,
+    })
+}
+
+impl Cluster {
+    /// The namespace a namespaced command works in: `-n`, else the context's.
+    pub fn namespace<'a>(&'a self, global: &'a GlobalArgs) -> &'a str {
+        global
+            .namespace
+            .as_deref()
+            .unwrap_or(&self.default_namespace)
+    }
+
+    /// Requests sent so far (shown with `-v`, used by the benchmarks).
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// "Now" by the API server's clock, from the `Date` of the latest response; the local clock
+    /// only when no response has come yet.
+    pub fn server_now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Local clock minus server clock, when a response has been seen.
+    pub fn clock_skew(&self) -> Option<SignedDuration> {
+        self.clock.skew()
+    }
+
+    /// Lists every object of one kind, following `continue` tokens page by page.
+    pub async fn list_all<K>(
+        &self,
+        api: &Api<K>,
+        params: &ListParams,
+        action: Action<'_>,
+    ) -> Result<Vec<K>>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        let mut items = Vec::new();
+        let mut params = params.clone().limit(PAGE_SIZE);
+        loop {
+            let page: ObjectList<K> = self.call(api.list(&params), action).await?;
+            items.extend(page.items);
+            match page.metadata.continue_ {
+                Some(token) if !token.is_empty() => params = params.continue_token(&token),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Runs one API call under the request timeout and explains its failure.
+    pub async fn call<T>(
+        &self,
+        request: impl std::future::Future<Output = kube::Result<T>>,
+        action: Action<'_>,
+    ) -> Result<T> {
+        let outcome = match self.request_timeout {
+            Some(limit) => tokio::time::timeout(limit, request).await.map_err(|_| {
+                Error::env(format!(
+                    "no answer from the API server at {} within {} while trying to {} {} {}: check the network or raise --request-timeout",
+                    self.server_url,
+                    crate::duration::human(limit),
+                    action.verb,
+                    action.resource,
+                    action.scope()
+                ))
+            })?,
+            None => request.await,
+        };
+        outcome.map_err(|e| self.explain(e, action))
+    }
+
+    /// One line for a failed request: what we tried, what the server (or network) said, what to try.
+    pub fn explain(&self, err: kube::Error, action: Action<'_>) -> Error {
+        let Action { verb, resource, .. } = action;
+        let scope = action.scope();
+        match err {
+            kube::Error::Api(status) => match status.code {
+                401 => Error::env(format!(
+                    "the API server at {} rejected our credentials (401 Unauthorized): log in again or check the kubeconfig user",
+                    self.server_url
+                )),
+                403 => Error::env(format!(
+                    "cannot {verb} {resource} {scope} (forbidden): {}",
+                    if action.namespace.is_none() && verb == "list" {
+                        format!("try -n NAMESPACE or ask for {verb} on {resource}")
+                    } else {
+                        format!("ask for {verb} on {resource} {scope}")
+                    }
+                )),
+                404 => match action.name {
+                    Some(name) => Error::env(format!("{resource} {name:?} not found {scope}")),
+                    None => Error::env(format!(
+                        "cannot {verb} {resource} {scope}: not found ({}); is the namespace or API served by this cluster?",
+                        status.message
+                    )),
+                },
+                code => Error::env(format!(
+                    "cannot {verb} {resource} {scope}: the API server answered {code} {}: {}",
+                    status.reason, status.message
+                )),
+            },
+            other => Error::env(format!(
+                "cannot reach the API server at {} to {verb} {resource}: {}",
+                self.server_url,
+                cause_chain(&other)
+            )),
+        }
+    }
+}
+
+/// The server's clock as seen in response `Date` headers.
+#[derive(Clone, Default)]
+struct ServerClock {
+    /// (server time from `Date`, local time when that response arrived)
+    latest: Arc<Mutex<Option<(Timestamp, Timestamp)>>>,
+}
+
+impl ServerClock {
+    fn observe<B>(&self, res: &Response<B>) {
+        let Some(date) = res
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return;
+        };
+        if let Some(server) = parse_http_date(date) {
+            let mut latest = self
+                .latest
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *latest = Some((server, Timestamp::now()));
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        let local = Timestamp::now();
+        match *self
+            .latest
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        {
+            Some((server, seen_at)) => server + local.duration_since(seen_at),
+            None => local,
+        }
+    }
+
+    fn skew(&self) -> Option<SignedDuration> {
+        let latest = *self
+            .latest
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        latest.map(|(server, seen_at)| seen_at.duration_since(server))
+    }
+}
+
+/// Parses an HTTP `Date` (RFC 9110 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn parse_http_date(text: &str) -> Option<Timestamp> {
+    jiff::fmt::rfc2822::parse(text)
+        .ok()
+        .map(|zoned| zoned.timestamp())
+}
+
+/// How far the local clock may drift from the server's before we say so. `Date` has whole
+/// seconds, so anything under two seconds is indistinguishable from rounding.
+pub const SKEW_WARNING: SignedDuration = SignedDuration::from_secs(2);
+
+async fn load_config(global: &GlobalArgs) -> Result<Config> {
+    let options = KubeConfigOptions {
+        context: global.context.clone(),
+        cluster: global.cluster.clone(),
+        user: global.user.clone(),
+    };
+    let (kubeconfig, origin) = match &global.kubeconfig {
+        Some(path) => (read_kubeconfig(path)?, path.display().to_string()),
+        None => match kubeconfig_paths_from_env() {
+            Some(paths) => merge_kubeconfigs(&paths)?,
+            None => match default_kubeconfig_path().filter(|p| p.exists()) {
+                Some(path) => {
+                    let origin = path.display().to_string();
+                    (read_kubeconfig(&path)?, origin)
+                }
+                None => return in_cluster_config(global),
+            },
+        },
+    };
+    Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| Error::env(describe_kubeconfig_error(&e, &origin)))
+}
+
+fn in_cluster_config(global: &GlobalArgs) -> Result<Config> {
+    let no_kubeconfig =
+        "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config";
+    if std::env::var_os("KUBERNETES_SERVICE_HOST").is_none() {
+        return Err(Error::env(no_kubeconfig));
+    }
+    if global.context.is_some() || global.cluster.is_some() || global.user.is_some() {
+        return Err(Error::env(format!(
+            "{no_kubeconfig} (--context/--cluster/--user need one; inside a pod the service account is used without them)"
+        )));
+    }
+    Config::incluster().map_err(|e| {
+        Error::env(format!(
+            "cannot use the in-cluster service account: {}",
+            cause_chain(&e)
+        ))
+    })
+}
+
+/// `$KUBECONFIG` split like client-go does: empty entries ignored; `None` when unset or empty.
+fn kubeconfig_paths_from_env() -> Option<Vec<PathBuf>> {
+    let value = std::env::var_os("KUBECONFIG")?;
+    let paths: Vec<PathBuf> = std::env::split_paths(&value)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    (!paths.is_empty()).then_some(paths)
+}
+
+fn default_kubeconfig_path() -> Option<PathBuf> {
+    std::env::home_dir().map(|home| home.join(".kube").join("config"))
+}
+
+/// Merges the `$KUBECONFIG` files, first one to set a value wins. Like client-go, files that do
+/// not exist are skipped; only when none exists is that an error.
+fn merge_kubeconfigs(paths: &[PathBuf]) -> Result<(Kubeconfig, String)> {
+    let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.exists()).collect();
+    if existing.is_empty() {
+        let listed: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::env(format!(
+            "no kubeconfig found: none of the files in KUBECONFIG exists ({})",
+            listed.join(", ")
+        )));
+    }
+    let mut merged = Kubeconfig::default();
+    for path in &existing {
+        merged = merged
+            .merge(read_kubeconfig(path)?)
+            .map_err(|e| Error::env(format!("cannot merge kubeconfig {}: {e}", path.display())))?;
+    }
+    let origin = existing
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((merged, origin))
+}
+
+fn read_kubeconfig(path: &Path) -> Result<Kubeconfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::env(format!(
+            "cannot read kubeconfig {}: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(Error::env(format!(
+            "kubeconfig {} is empty",
+            path.display()
+        )));
+    }
+    Kubeconfig::from_yaml(&text)
+        .map_err(|e| Error::env(describe_kubeconfig_error(&e, &path.display().to_string())))
+}
+
+fn io_reason(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+fn describe_kubeconfig_error(err: &KubeconfigError, origin: &str) -> String {
+    match err {
+        KubeconfigError::CurrentContextNotSet => {
+            format!("kubeconfig {origin} has no current-context: pass --context NAME")
+        }
+        KubeconfigError::LoadContext(name) => {
+            format!(
+                "context {name:?} not found in kubeconfig {origin}: see kubectl config get-contexts"
+            )
+        }
+        KubeconfigError::LoadClusterOfContext(name) => {
+            format!(
+                "cluster {name:?} not found in kubeconfig {origin}: fix the context or pass --cluster"
+            )
+        }
+        KubeconfigError::MissingClusterUrl => {
+            format!("the selected cluster in kubeconfig {origin} has no server URL")
+        }
+        KubeconfigError::Parse(_) => {
+            format!(
+                "kubeconfig {origin} is not a valid kubeconfig: {}",
+                one_line(&err.to_string())
+            )
+        }
+        other => format!("cannot use kubeconfig {origin}: {}", cause_chain(other)),
+    }
+}
+
+/// An error's message and its sources on one line, without repeating text a wrapper already
+/// included (`client error (Connect): tcp connect error: Connection refused (os error 111)`).
+pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        let text = strip_kube_prefix(&one_line(&e.to_string()));
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.retain(|p| !text.contains(p.as_str()));
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// kube prefixes its variants with a debug-style tag (`HyperError: `); users need the cause.
+fn strip_kube_prefix(text: &str) -> String {
+    for prefix in ["HyperError: ", "ServiceError: ", "ApiError: "] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    text.to_string()
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_http_dates() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(t.to_string(), "1994-11-06T08:49:37Z");
+        assert!(parse_http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn server_clock_follows_the_date_header() {
+        let clock = ServerClock::default();
+        let res = Response::builder()
+            .header(http::header::DATE, "Sun, 06 Nov 1994 08:49:37 GMT")
+            .body(())
+            .unwrap();
+        clock.observe(&res);
+        let now = clock.now();
+        assert!(now >= "1994-11-06T08:49:37Z".parse().unwrap());
+        assert!(now < "1994-11-06T08:50:37Z".parse().unwrap());
+        assert!(clock.skew().unwrap() > SignedDuration::from_hours(24 * 365));
+    }
+
+    #[test]
+    fn cause_chain_keeps_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("tcp connect error")]
+        struct Connect(#[source] std::io::Error);
+        #[derive(Debug, thiserror::Error)]
+        #[error("HyperError: client error (Connect)")]
+        struct Outer(#[source] Connect);
+        let err = Outer(Connect(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused",
+        )));
+        assert_eq!(
+            cause_chain(&err),
+            "client error (Connect): tcp connect error: Connection refused"
+        );
+    }
+
+    #[test]
+    fn missing_kubeconfig_files_in_the_list_are_skipped_but_not_all() {
+        let dir = std::env::temp_dir().join(format!("ks-kubeconfig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good");
+        std::fs::write(
+            &good,
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: {cluster: k, namespace: team}\nclusters:\n- name: k\n  cluster: {server: 'https://127.0.0.1:1'}\nusers: []\n",
+        )
+        .unwrap();
+        let missing = dir.join("missing");
+        let (merged, origin) = merge_kubeconfigs(&[missing.clone(), good.clone()]).unwrap();
+        assert_eq!(merged.current_context.as_deref(), Some("c"));
+        assert_eq!(origin, good.display().to_string());
+        let err = merge_kubeconfigs(&[missing]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("none of the files in KUBECONFIG exists"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,105 @@
+//! kubectl-singleton: leader-election locks and singleton workloads on Kubernetes.
+//!
+//! The binary calls [`main_with_args`]; everything it does is reachable from here so the
+//! integration tests can run it the way a user does.
+
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod duration;
+pub mod error;
+pub mod lease;
+pub mod render;
+pub mod yaml;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+use crate::cli::{Cli, Command};
+use crate::commands::Context;
+use crate::error::{Error, ExitCode, Result};
+use crate::render::Palette;
+
+/// Parses `args`, runs the command, prints at most one error line, and returns the exit code
+/// from DESIGN.md §6.
+pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(err).into(),
+    };
+    init_logging(cli.global.verbosity);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let outcome = run(cli, &mut out).and_then(|()| out.flush().map_err(Error::from));
+    match outcome {
+        Ok(()) => ExitCode::Success.into(),
+        Err(err) if err.is_broken_pipe() => ExitCode::Success.into(),
+        Err(err) => {
+            eprintln!("error: {err}");
+            err.exit_code().into()
+        }
+    }
+}
+
+/// Runs a parsed command line, writing its output to `out`.
+pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
+    let ctx = Context {
+        palette: Palette::detect(cli.global.no_color),
+        global: cli.global,
+    };
+    match &cli.command {
+        Command::Status(args) => block_on(commands::status::run(args, &ctx, out)),
+        Command::Completion(args) => commands::completion::run(args, out),
+        Command::Audit(_) => commands::not_built("audit"),
+        Command::Scaffold(_) => commands::not_built("scaffold"),
+        Command::Release(_) => commands::not_built("release"),
+    }
+}
+
+fn block_on<F: std::future::Future<Output = Result<()>>>(future: F) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::env(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(future)
+}
+
+/// Help and version go to stdout with exit 0; every other parse failure is one line on
+/// stderr and exit 2.
+fn clap_exit(err: clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // A closed stdout (`--help | head -1`) is not an error.
+            let _ = err.print();
+            ExitCode::Success
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered
+                .lines()
+                .map(str::trim)
+                .find(|line| !line.is_empty())
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error: {first}; see 'kubectl singleton --help'");
+            ExitCode::Usage
+        }
+    }
+}
+
+fn init_logging(verbosity: u8) {
+    let filter = match verbosity {
+        0 => "warn",
+        1..=5 => "warn,kubectl_singleton=info",
+        _ => "info,kubectl_singleton=trace,kube=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(verbosity >= 6)
+        .try_init();
+}
