@@ -179,19 +179,25 @@ impl Cluster {
         action: Action<'_>,
     ) -> Result<T> {
         let outcome = match self.request_timeout {
-            Some(limit) => tokio::time::timeout(limit, request).await.map_err(|_| {
-                Error::env(format!(
-                    "no answer from the API server at {} within {} while trying to {} {} {}: check the network or raise --request-timeout",
-                    self.server_url,
-                    crate::duration::human(limit),
-                    action.verb,
-                    action.resource,
-                    action.scope()
-                ))
-            })?,
+            Some(limit) => tokio::time::timeout(limit, request)
+                .await
+                .map_err(|_| self.timed_out(action))?,
             None => request.await,
         };
         outcome.map_err(|e| self.explain(e, action))
+    }
+
+    fn timed_out(&self, action: Action<'_>) -> Error {
+        let limit = self
+            .request_timeout
+            .map_or("the time limit".to_string(), crate::duration::human);
+        Error::env(format!(
+            "no answer from the API server at {} within {limit} while trying to {} {} {}: check the network or raise --request-timeout",
+            self.server_url,
+            action.verb,
+            action.resource,
+            action.scope()
+        ))
     }
 
     /// One line for a failed request: what we tried, what the server (or network) said, what to try.
@@ -224,6 +230,7 @@ impl Cluster {
                     status.reason, status.message
                 )),
             },
+            other if is_timeout(&other) => self.timed_out(action),
             other => Error::env(format!(
                 "cannot reach the API server at {} to {verb} {resource}: {}",
                 self.server_url,
@@ -258,6 +265,9 @@ impl ServerClock {
         }
     }
 
+    /// `Date` has whole seconds: the server's true time at that response lies in
+    /// `[date, date + 1s)`. When the local clock falls in that window the clocks agree and the
+    /// (sub-second) local clock is the better reading; otherwise we take the window's middle.
     fn now(&self) -> Timestamp {
         let local = Timestamp::now();
         match *self
@@ -265,18 +275,34 @@ impl ServerClock {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
         {
-            Some((server, seen_at)) => server + local.duration_since(seen_at),
+            Some((server, seen_at)) if agrees(server, seen_at) => local,
+            Some((server, seen_at)) => server + HALF_SECOND + local.duration_since(seen_at),
             None => local,
         }
     }
 
+    /// Local clock minus the server's (estimated from the window's middle), once a response
+    /// has been seen; zero when the local clock is inside the `Date` window.
     fn skew(&self) -> Option<SignedDuration> {
         let latest = *self
             .latest
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        latest.map(|(server, seen_at)| seen_at.duration_since(server))
+        latest.map(|(server, seen_at)| {
+            if agrees(server, seen_at) {
+                SignedDuration::ZERO
+            } else {
+                seen_at.duration_since(server + HALF_SECOND)
+            }
+        })
     }
+}
+
+const HALF_SECOND: SignedDuration = SignedDuration::from_millis(500);
+
+fn agrees(server_date: Timestamp, local: Timestamp) -> bool {
+    let offset = local.duration_since(server_date);
+    offset >= SignedDuration::ZERO && offset < SignedDuration::from_secs(1)
 }
 
 /// Parses an HTTP `Date` (RFC 9110 IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -286,9 +312,8 @@ pub fn parse_http_date(text: &str) -> Option<Timestamp> {
         .map(|zoned| zoned.timestamp())
 }
 
-/// How far the local clock may drift from the server's before we say so. `Date` has whole
-/// seconds, so anything under two seconds is indistinguishable from rounding.
-pub const SKEW_WARNING: SignedDuration = SignedDuration::from_secs(2);
+/// How far the local clock may drift from the server's before we say so (DESIGN.md §3).
+pub const SKEW_WARNING: SignedDuration = SignedDuration::from_secs(1);
 
 async fn load_config(global: &GlobalArgs) -> Result<Config> {
     let options = KubeConfigOptions {
@@ -425,6 +450,23 @@ fn describe_kubeconfig_error(err: &KubeconfigError, origin: &str) -> String {
     }
 }
 
+/// Whether a client error is one of our time limits running out (connect, TLS handshake, read).
+fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        if e.to_string().contains("deadline has elapsed") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 /// An error's message and its sources on one line, without repeating text a wrapper already
 /// included (`client error (Connect): tcp connect error: Connection refused (os error 111)`).
 pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
@@ -478,6 +520,19 @@ mod tests {
         assert!(now >= "1994-11-06T08:49:37Z".parse().unwrap());
         assert!(now < "1994-11-06T08:50:37Z".parse().unwrap());
         assert!(clock.skew().unwrap() > SignedDuration::from_hours(24 * 365));
+    }
+
+    #[test]
+    fn a_local_clock_inside_the_date_second_is_trusted() {
+        let date: Timestamp = "2026-01-01T00:00:10Z".parse().unwrap();
+        assert!(agrees(date, "2026-01-01T00:00:10.900Z".parse().unwrap()));
+        assert!(!agrees(date, "2026-01-01T00:00:11Z".parse().unwrap()));
+        assert!(!agrees(date, "2026-01-01T00:00:09.999Z".parse().unwrap()));
+        let clock = ServerClock::default();
+        *clock.latest.lock().unwrap() = Some((date, "2026-01-01T00:00:10.300Z".parse().unwrap()));
+        assert_eq!(clock.skew(), Some(SignedDuration::ZERO));
+        *clock.latest.lock().unwrap() = Some((date, "2026-01-01T00:00:13.500Z".parse().unwrap()));
+        assert_eq!(clock.skew(), Some(SignedDuration::from_secs(3)));
     }
 
     #[test]

@@ -92,9 +92,10 @@ fn clap_exit(err: clap::Error) -> ExitCode {
 
 fn init_logging(verbosity: u8) {
     let filter = match verbosity {
-        0 => "warn",
-        1..=5 => "warn,kubectl_singleton=info",
-        _ => "info,kubectl_singleton=trace,kube=debug",
+        // Libraries log failures we already report in our own one line.
+        0 => "off",
+        1..=5 => "kubectl_singleton=info",
+        _ => "kubectl_singleton=trace,kube=debug",
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

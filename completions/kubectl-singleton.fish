@@ -1,0 +1,160 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_singleton_global_optspecs
+    string join \n kubeconfig= context= cluster= user= n/namespace= A/all-namespaces request-timeout= as= as-group= o/output= no-headers no-color v/v= h/help V/version
+end
+
+function __fish_kubectl_singleton_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_singleton_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_singleton_using_subcommand
+    set -l cmd (__fish_kubectl_singleton_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find singleton violations in a cluster or in manifest files (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s l -l selector -d 'Label selector to filter leases (e.g. app=scheduler,tier!=web)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l all-leases -d 'Include node heartbeat leases (kube-node-lease) and API-server identity leases'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find singleton violations in a cluster or in manifest files (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

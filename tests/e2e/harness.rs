@@ -1,0 +1,224 @@
+//! The shared real cluster and helpers to run our binary — directly or through kubectl's plugin
+//! discovery — with a scrubbed environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The cluster started by `tests/cluster/cluster.sh up`, shared by every test of this run.
+pub struct TestCluster {
+    pub kubeconfig: PathBuf,
+    /// Folder with kubectl (and the control plane) of the cluster's version.
+    pub kube_bin: PathBuf,
+    /// The client-go leader-election peer.
+    pub lepeer: PathBuf,
+    /// A folder whose only entry is `kubectl-singleton`, for kubectl's plugin discovery.
+    plugin_dir: PathBuf,
+}
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts the cluster once per test binary (the script is idempotent and locked, so a cluster
+/// already up is reused). A cluster that cannot start fails the test: the e2e suite never skips.
+pub fn cluster() -> &'static TestCluster {
+    static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let script = repo_root().join("tests/cluster/cluster.sh");
+        let up = Command::new("bash")
+            .arg(&script)
+            .arg("up")
+            .output()
+            .expect("cannot run cluster.sh");
+        assert!(
+            up.status.success(),
+            "tests/cluster/cluster.sh up failed:\n{}",
+            String::from_utf8_lossy(&up.stderr)
+        );
+        let env = Command::new("bash")
+            .arg(&script)
+            .arg("env")
+            .output()
+            .expect("cannot run cluster.sh env");
+        let env = String::from_utf8(env.stdout).unwrap();
+        let get = |key: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .map(PathBuf::from)
+                .unwrap_or_else(|| panic!("cluster.sh env printed no {key}"))
+        };
+        let plugin_dir =
+            std::env::temp_dir().join(format!("kubectl-singleton-plugin-{}", std::process::id()));
+        std::fs::create_dir_all(&plugin_dir).unwrap();
+        let link = plugin_dir.join("kubectl-singleton");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubectl-singleton"), &link).unwrap();
+        TestCluster {
+            kubeconfig: get("KUBECONFIG"),
+            kube_bin: get("KUBE_BIN"),
+            lepeer: get("LEPEER"),
+            plugin_dir,
+        }
+    })
+}
+
+impl TestCluster {
+    /// A command with only what it needs in its environment: no NO_COLOR, no user kubeconfig.
+    fn scrubbed(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        let path = format!(
+            "{}:{}:/usr/bin:/bin",
+            self.plugin_dir.display(),
+            self.kube_bin.display()
+        );
+        cmd.env_clear()
+            .env("PATH", path)
+            .env("HOME", std::env::temp_dir())
+            .env("KUBECONFIG", &self.kubeconfig);
+        cmd
+    }
+
+    /// Our binary, run directly.
+    pub fn singleton(&self, args: &[&str]) -> Output {
+        self.scrubbed(Path::new(env!("CARGO_BIN_EXE_kubectl-singleton")))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The real kubectl of the cluster's version (so `kubectl singleton ...` goes through
+    /// kubectl's plugin discovery on PATH).
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.scrubbed(&self.kube_bin.join("kubectl"))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// kubectl that must succeed; returns stdout.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// kubectl apply of an inline manifest.
+    pub fn apply(&self, manifest: &str) {
+        use std::io::Write;
+        let mut child = self
+            .scrubbed(&self.kube_bin.join("kubectl"))
+            .args(["apply", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(manifest.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A fresh namespace for one test, so tests never see each other's objects.
+    pub fn namespace(&self, prefix: &str) -> String {
+        let name = format!("{prefix}-{}", unique_suffix());
+        self.kubectl_ok(&["create", "namespace", &name]);
+        name
+    }
+
+    /// Starts a client-go leader-election peer; it is killed when the guard drops.
+    pub fn peer(&self, namespace: &str, lease: &str, identity: &str, extra: &[&str]) -> Peer {
+        let log = std::env::temp_dir().join(format!("lepeer-{namespace}-{identity}.jsonl"));
+        let child = self
+            .scrubbed(&self.lepeer)
+            .args([
+                "--namespace",
+                namespace,
+                "--name",
+                lease,
+                "--identity",
+                identity,
+            ])
+            .args(extra)
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Peer { child, log }
+    }
+}
+
+/// A running leader-election peer; its JSON event lines go to `log`.
+pub struct Peer {
+    child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Peer {
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    pub fn has_event(&self, kind: &str) -> bool {
+        self.events().iter().any(|e| e["event"] == kind)
+    }
+
+    /// Whether the process has exited by itself.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 200 ms until it is true or `secs` pass; returns whether it became true.
+pub fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    check()
+}
+
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{:x}{}", nanos % 0xfffff, N.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests against a real control plane (kube-apiserver, kube-controller-manager,
+//! kube-scheduler, etcd, kwok nodes) started by tests/cluster/cluster.sh.
+
+mod harness;
+mod status;
