@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use jiff::{SignedDuration, Timestamp};
-use kube::api::{ListParams, ObjectList};
+use kube::api::{ListParams, ObjectList, PartialObjectMeta};
 use kube::client::{Body, ClientBuilder, DynBody};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Api, Client, Config};
@@ -160,10 +160,43 @@ impl Cluster {
     where
         K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
     {
+        self.paginate(params, action, |p| async move { api.list(&p).await })
+            .await
+    }
+
+    /// Lists only the metadata of every object of one kind (no spec/data is transferred).
+    pub async fn list_all_metadata<K>(
+        &self,
+        api: &Api<K>,
+        params: &ListParams,
+        action: Action<'_>,
+    ) -> Result<Vec<PartialObjectMeta<K>>>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        self.paginate(
+            params,
+            action,
+            |p| async move { api.list_metadata(&p).await },
+        )
+        .await
+    }
+
+    async fn paginate<T, F, Fut>(
+        &self,
+        params: &ListParams,
+        action: Action<'_>,
+        fetch: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Clone,
+        F: Fn(ListParams) -> Fut,
+        Fut: std::future::Future<Output = kube::Result<ObjectList<T>>>,
+    {
         let mut items = Vec::new();
         let mut params = params.clone().limit(PAGE_SIZE);
         loop {
-            let page: ObjectList<K> = self.call(api.list(&params), action).await?;
+            let page = self.call(fetch(params.clone()), action).await?;
             items.extend(page.items);
             match page.metadata.continue_ {
                 Some(token) if !token.is_empty() => params = params.continue_token(&token),
@@ -205,31 +238,37 @@ impl Cluster {
         let Action { verb, resource, .. } = action;
         let scope = action.scope();
         match err {
-            kube::Error::Api(status) => match status.code {
-                401 => Error::env(format!(
-                    "the API server at {} rejected our credentials (401 Unauthorized): log in again or check the kubeconfig user",
-                    self.server_url
-                )),
-                403 => Error::env(format!(
-                    "cannot {verb} {resource} {scope} (forbidden): {}",
-                    if action.namespace.is_none() && verb == "list" {
-                        format!("try -n NAMESPACE or ask for {verb} on {resource}")
-                    } else {
-                        format!("ask for {verb} on {resource} {scope}")
+            kube::Error::Api(status) => {
+                let message = match status.code {
+                    401 => format!(
+                        "the API server at {} rejected our credentials (401 Unauthorized): log in again or check the kubeconfig user",
+                        self.server_url
+                    ),
+                    403 if action.namespace.is_none() && verb == "list" => {
+                        format!(
+                            "cannot {verb} {resource} {scope} (forbidden): try -n NAMESPACE or ask for {verb} on {resource}"
+                        )
                     }
-                )),
-                404 => match action.name {
-                    Some(name) => Error::env(format!("{resource} {name:?} not found {scope}")),
-                    None => Error::env(format!(
-                        "cannot {verb} {resource} {scope}: not found ({}); is the namespace or API served by this cluster?",
-                        status.message
-                    )),
-                },
-                code => Error::env(format!(
-                    "cannot {verb} {resource} {scope}: the API server answered {code} {}: {}",
-                    status.reason, status.message
-                )),
-            },
+                    403 => format!(
+                        "cannot {verb} {resource} {scope} (forbidden): ask for {verb} on {resource} {scope}"
+                    ),
+                    404 => match action.name {
+                        Some(name) => format!("{resource} {name:?} not found {scope}"),
+                        None => format!(
+                            "cannot {verb} {resource} {scope}: not found ({}); is the namespace or API served by this cluster?",
+                            status.message
+                        ),
+                    },
+                    code => format!(
+                        "cannot {verb} {resource} {scope}: the API server answered {code} {}: {}",
+                        status.reason, status.message
+                    ),
+                };
+                Error::Api {
+                    status: status.code,
+                    message,
+                }
+            }
             other if is_timeout(&other) => self.timed_out(action),
             other => Error::env(format!(
                 "cannot reach the API server at {} to {verb} {resource}: {}",

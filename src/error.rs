@@ -30,6 +30,10 @@ pub enum Error {
     /// The machine, kubeconfig, network or cluster refused us.
     #[error("{0}")]
     Environment(String),
+    /// The API server refused a request with this HTTP status (403, 404, ...); the message
+    /// already says what was tried and what to do.
+    #[error("{message}")]
+    Api { status: u16, message: String },
     /// The command ran and its answer is "no" (audit findings, a refused release).
     #[error("{0}")]
     Refused(String),
@@ -50,9 +54,25 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) => ExitCode::Usage,
-            Error::Environment(_) | Error::Output(_) => ExitCode::Environment,
+            Error::Environment(_) | Error::Api { .. } | Error::Output(_) => ExitCode::Environment,
             Error::Refused(_) => ExitCode::Failure,
         }
+    }
+
+    /// RBAC forbids it (403) or the cluster does not serve it (404): parts of a view may be
+    /// skipped with a notice for these, where any other failure is fatal.
+    pub fn is_withheld(&self) -> bool {
+        matches!(
+            self,
+            Error::Api {
+                status: 403 | 404,
+                ..
+            }
+        )
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api { status: 404, .. })
     }
 
     /// True when stdout was closed under us (`| head -1`): not a failure.

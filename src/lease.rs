@@ -3,6 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 /// Namespace of the kubelets' node heartbeat leases: not leader election.
@@ -10,16 +11,25 @@ pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
 /// Label on the API servers' identity leases: not leader election.
 pub const APISERVER_IDENTITY_LABEL: &str = "apiserver.kubernetes.io/identity";
 
+/// Annotation that carries a legacy ConfigMap/Endpoints lock (client-go before Leases).
+pub const LEGACY_LOCK_ANNOTATION: &str = "control-plane.alpha.kubernetes.io/leader";
+/// Holder client-go's multilock writes when its two locks disagree.
+pub const UNKNOWN_LEADER: &str = "leaderelection.k8s.io/unknown";
+
 /// Which object carries the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum LockKind {
     Lease,
+    ConfigMap,
+    Endpoints,
 }
 
 impl LockKind {
     pub fn as_str(self) -> &'static str {
         match self {
             LockKind::Lease => "Lease",
+            LockKind::ConfigMap => "ConfigMap",
+            LockKind::Endpoints => "Endpoints",
         }
     }
 
@@ -27,6 +37,8 @@ impl LockKind {
     pub fn resource(self) -> &'static str {
         match self {
             LockKind::Lease => "lease",
+            LockKind::ConfigMap => "configmap",
+            LockKind::Endpoints => "endpoints",
         }
     }
 }
@@ -45,6 +57,23 @@ pub struct LeaderLock {
     pub renew_time: Option<Timestamp>,
     pub transitions: Option<i32>,
     pub created: Option<Timestamp>,
+    /// Coordinated leader election: the strategy the apiserver picks leaders by.
+    pub strategy: Option<String>,
+    /// Coordinated leader election: who the leader should yield to.
+    pub preferred_holder: Option<String>,
+    /// Set when the lock could not be read completely (e.g. a legacy annotation that is not JSON).
+    pub problem: Option<String>,
+}
+
+/// The JSON client-go writes into a legacy lock's annotation (`LeaderElectionRecord`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct LegacyRecord {
+    holder_identity: Option<String>,
+    lease_duration_seconds: Option<i64>,
+    acquire_time: Option<Timestamp>,
+    renew_time: Option<Timestamp>,
+    leader_transitions: Option<i32>,
 }
 
 /// Where a lock stands in time, by the server's clock.
@@ -75,7 +104,42 @@ impl LeaderLock {
             renew_time: spec.and_then(|s| s.renew_time.as_ref()).map(|t| t.0),
             transitions: spec.and_then(|s| s.lease_transitions),
             created: lease.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            strategy: spec.and_then(|s| s.strategy.clone()),
+            preferred_holder: spec
+                .and_then(|s| s.preferred_holder.clone())
+                .filter(|p| !p.is_empty()),
+            problem: None,
         }
+    }
+
+    /// A ConfigMap/Endpoints lock from its object metadata; `None` when the object carries no
+    /// lock annotation. An annotation that is not a leader-election record still yields a lock
+    /// (with `problem` set), so it is shown rather than silently dropped.
+    pub fn from_legacy(kind: LockKind, meta: &ObjectMeta) -> Option<Self> {
+        let raw = meta.annotations.as_ref()?.get(LEGACY_LOCK_ANNOTATION)?;
+        let (record, problem) = match serde_json::from_str::<LegacyRecord>(raw) {
+            Ok(record) => (record, None),
+            Err(e) => (
+                LegacyRecord::default(),
+                Some(format!(
+                    "annotation {LEGACY_LOCK_ANNOTATION} is not a leader-election record: {e}"
+                )),
+            ),
+        };
+        Some(LeaderLock {
+            kind,
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            holder: record.holder_identity,
+            lease_duration: record.lease_duration_seconds.map(SignedDuration::from_secs),
+            acquire_time: record.acquire_time,
+            renew_time: record.renew_time,
+            transitions: record.leader_transitions,
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            strategy: None,
+            preferred_holder: None,
+            problem,
+        })
     }
 
     /// The holder identity, if somebody holds the lock.
@@ -101,6 +165,110 @@ impl LeaderLock {
             },
             None => Expiry::Unknown,
         }
+    }
+}
+
+/// The state `status` shows for a lock (DESIGN.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum State {
+    /// Holder set, lease live, holder pod Ready (or the holder is not mappable to a pod).
+    Held,
+    /// Holder set, lease past expiry: no active leader right now.
+    Expired,
+    /// Holder empty.
+    Released,
+    /// The holder is recognisably a pod of a controller that still exists, but that pod is gone.
+    Orphaned,
+    /// The holder pod exists but is not Ready (zombie-leader suspect).
+    Unready,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Held => "Held",
+            State::Expired => "Expired",
+            State::Released => "Released",
+            State::Orphaned => "Orphaned",
+            State::Unready => "Unready",
+        }
+    }
+}
+
+/// The pod behind a holder identity, as far as it can be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HolderPod {
+    /// The identity names an existing pod.
+    Found(PodSummary),
+    /// The identity has the pod-name shape of a controller that still exists (`owner`, e.g.
+    /// `ReplicaSet/web-5d8f`), but no such pod exists any more.
+    Gone { pod: String, owner: String },
+    /// Nothing the identity could name exists: a random id, or a process outside the cluster.
+    Unmapped,
+}
+
+/// What `status` shows about a holder pod.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PodSummary {
+    pub namespace: String,
+    pub name: String,
+    pub phase: Option<String>,
+    pub ready: bool,
+    pub node: Option<String>,
+    pub restarts: i32,
+    pub started: Option<Timestamp>,
+    /// The controlling workload: `Deployment/web`, `StatefulSet/db`, `DaemonSet/x`, `Job/y`.
+    pub workload: Option<String>,
+}
+
+/// The pod name an identity points at: client-go identities are the pod name, or
+/// `<hostname>_<uuid>` (kube-controller-manager, kube-scheduler, controller-runtime), and a pod's
+/// hostname is its name. `None` for the multilock's "unknown" marker.
+pub fn holder_pod_name(identity: &str) -> Option<&str> {
+    if identity.is_empty() || identity == UNKNOWN_LEADER {
+        return None;
+    }
+    match identity.rsplit_once('_') {
+        Some((host, suffix)) if is_uuid(suffix) && !host.is_empty() => Some(host),
+        _ => Some(identity),
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Controllers whose pods would carry this name: `<replicaset>-<5 chars>` (ReplicaSet pods,
+/// suffix from Kubernetes' safe alphabet) and `<statefulset>-<ordinal>`. Pure guesswork until
+/// the cluster confirms the controller exists.
+pub fn owner_candidates(pod_name: &str) -> Vec<(&'static str, &str)> {
+    const SAFE: &str = "bcdfghjklmnpqrstvwxz2456789";
+    let mut out = Vec::new();
+    if let Some((prefix, suffix)) = pod_name.rsplit_once('-') {
+        if !prefix.is_empty() && suffix.len() == 5 && suffix.chars().all(|c| SAFE.contains(c)) {
+            out.push(("ReplicaSet", prefix));
+        }
+        if !prefix.is_empty() && !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_digit()) {
+            out.push(("StatefulSet", prefix));
+        }
+    }
+    out
+}
+
+/// The state of a lock, given what is known of its holder's pod. A gone holder is reported as
+/// `Orphaned` even once the lease has expired: that names the cause, not just the symptom.
+pub fn state(expiry: Expiry, holder: &HolderPod) -> State {
+    match (expiry, holder) {
+        (Expiry::Released, _) => State::Released,
+        (_, HolderPod::Gone { .. }) => State::Orphaned,
+        (Expiry::Expired { .. }, _) => State::Expired,
+        (_, HolderPod::Found(pod)) if !pod.ready => State::Unready,
+        _ => State::Held,
     }
 }
 
@@ -138,6 +306,100 @@ mod tests {
                 ..Default::default()
             }),
         }
+    }
+
+    fn pod(ready: bool) -> HolderPod {
+        HolderPod::Found(PodSummary {
+            name: "p".into(),
+            ready,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn identities_map_to_pod_names() {
+        assert_eq!(
+            holder_pod_name("web-5d8f9c7b6-x2k4q"),
+            Some("web-5d8f9c7b6-x2k4q")
+        );
+        assert_eq!(
+            holder_pod_name("node-1_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5b"),
+            Some("node-1")
+        );
+        // an underscore without a uuid is part of the name
+        assert_eq!(holder_pod_name("my_worker"), Some("my_worker"));
+        assert_eq!(
+            holder_pod_name("x_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5"),
+            Some("x_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5")
+        );
+        assert_eq!(holder_pod_name(UNKNOWN_LEADER), None);
+        assert_eq!(holder_pod_name(""), None);
+    }
+
+    #[test]
+    fn controller_pod_name_shapes() {
+        assert_eq!(
+            owner_candidates("web-5d8f9c7b6-x2k4q"),
+            vec![("ReplicaSet", "web-5d8f9c7b6")]
+        );
+        assert_eq!(owner_candidates("db-0"), vec![("StatefulSet", "db")]);
+        assert!(owner_candidates("standalone").is_empty());
+        // 'a', 'e', '1' are not in the ReplicaSet suffix alphabet
+        assert!(owner_candidates("web-abcde").is_empty());
+    }
+
+    #[test]
+    fn states_follow_the_design() {
+        let live = Expiry::Live {
+            remaining: SignedDuration::from_secs(5),
+        };
+        let expired = Expiry::Expired {
+            ago: SignedDuration::from_secs(5),
+        };
+        let gone = HolderPod::Gone {
+            pod: "web-1".into(),
+            owner: "StatefulSet/web".into(),
+        };
+        assert_eq!(state(live, &pod(true)), State::Held);
+        assert_eq!(state(live, &HolderPod::Unmapped), State::Held);
+        assert_eq!(state(live, &pod(false)), State::Unready);
+        assert_eq!(state(live, &gone), State::Orphaned);
+        assert_eq!(state(expired, &gone), State::Orphaned);
+        assert_eq!(state(expired, &pod(true)), State::Expired);
+        assert_eq!(state(expired, &HolderPod::Unmapped), State::Expired);
+        assert_eq!(state(Expiry::Released, &gone), State::Released);
+        assert_eq!(state(Expiry::Unknown, &pod(true)), State::Held);
+    }
+
+    #[test]
+    fn legacy_annotation_locks_are_read() {
+        let meta = |value: &str| ObjectMeta {
+            name: Some("old-controller".into()),
+            namespace: Some("ops".into()),
+            annotations: Some(BTreeMap::from([(
+                LEGACY_LOCK_ANNOTATION.to_string(),
+                value.to_string(),
+            )])),
+            ..Default::default()
+        };
+        let lock = LeaderLock::from_legacy(
+            LockKind::ConfigMap,
+            &meta(r#"{"holderIdentity":"old-0","leaseDurationSeconds":15,"acquireTime":"2026-01-01T00:00:00Z","renewTime":"2026-01-01T00:00:10Z","leaderTransitions":4}"#),
+        )
+        .unwrap();
+        assert_eq!(lock.holder(), Some("old-0"));
+        assert_eq!(lock.expires_at(), Some(ts("2026-01-01T00:00:25Z")));
+        assert_eq!(lock.transitions, Some(4));
+        assert!(lock.problem.is_none());
+
+        let broken = LeaderLock::from_legacy(LockKind::Endpoints, &meta("not json")).unwrap();
+        assert!(
+            broken
+                .problem
+                .unwrap()
+                .contains("not a leader-election record")
+        );
+        assert!(LeaderLock::from_legacy(LockKind::ConfigMap, &ObjectMeta::default()).is_none());
     }
 
     fn ts(s: &str) -> Timestamp {

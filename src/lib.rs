@@ -9,6 +9,7 @@ pub mod commands;
 pub mod duration;
 pub mod error;
 pub mod lease;
+pub mod locks;
 pub mod render;
 pub mod yaml;
 

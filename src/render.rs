@@ -127,14 +127,11 @@ pub fn relative(d: SignedDuration) -> String {
     }
 }
 
-/// A warning on stderr, marked in words and (on a terminal) in colour.
-pub fn warn(message: &str, palette_stderr: bool) {
-    use owo_colors::OwoColorize;
-    if palette_stderr {
-        eprintln!("{} {message}", "Warning:".yellow());
-    } else {
-        eprintln!("Warning: {message}");
-    }
+/// A warning on stderr, marked in words and, on a terminal without NO_COLOR, in colour.
+pub fn warn(message: &str) {
+    use owo_colors::{OwoColorize, Stream};
+    let label = "Warning:".if_supports_color(Stream::Stderr, |t| t.yellow());
+    eprintln!("{label} {message}");
 }
 
 #[cfg(test)]

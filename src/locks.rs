@@ -1,0 +1,559 @@
+//! Reading every leader-election lock in scope, with its holder's pod and candidates: one LIST
+//! per source kind (in parallel), then one GET per distinct holder pod (bounded concurrency).
+//! Shared by `status` and, later, `release` and `audit`.
+
+use std::collections::HashMap;
+
+use futures::{StreamExt, TryStreamExt};
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod};
+use kube::Api;
+use kube::api::ListParams;
+
+use crate::cluster::{Action, Cluster};
+use crate::error::{Error, Result};
+use crate::lease::{self, Expiry, HolderPod, LeaderLock, LockKind, PodSummary, State};
+
+/// Holder lookups in flight at once: enough to hide latency, few enough to be polite.
+const HOLDER_LOOKUP_CONCURRENCY: usize = 8;
+
+/// What to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// `None` = every namespace.
+    pub namespace: Option<&'a str>,
+    /// One lock by name (any kind).
+    pub name: Option<&'a str>,
+    pub selector: Option<&'a str>,
+    /// Include node heartbeat and API-server identity leases.
+    pub all_leases: bool,
+}
+
+/// One lock and everything `status` says about it.
+#[derive(Debug, Clone)]
+pub struct LockReport {
+    pub lock: LeaderLock,
+    pub expiry: Expiry,
+    pub holder_pod: Option<HolderPod>,
+    pub state: State,
+    /// Coordinated leader election: the LeaseCandidates naming this lease.
+    pub candidates: Vec<String>,
+}
+
+/// Every lock in scope, judged at one server instant, plus what could not be read.
+#[derive(Debug)]
+pub struct Inventory {
+    pub reports: Vec<LockReport>,
+    pub now: Timestamp,
+    /// One-line notices for parts of the view that RBAC or the cluster withheld.
+    pub notices: Vec<String>,
+}
+
+pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
+    let mut notices = Vec::new();
+    let (leases, configmaps, endpoints, candidates) = futures::join!(
+        list_leases(cluster, scope),
+        list_legacy::<ConfigMap>(cluster, scope, LockKind::ConfigMap, "configmaps"),
+        list_legacy::<Endpoints>(cluster, scope, LockKind::Endpoints, "endpoints"),
+        list_candidates(cluster, scope),
+    );
+    let mut locks = leases?;
+    for legacy in [configmaps, endpoints] {
+        match legacy? {
+            Ok(found) => locks.extend(found),
+            Err(notice) => notices.push(notice),
+        }
+    }
+    let candidates = match candidates? {
+        Ok(found) => found,
+        Err(notice) => {
+            notices.push(notice);
+            HashMap::new()
+        }
+    };
+    if let Some(name) = scope.name
+        && locks.is_empty()
+    {
+        return Err(Error::env(format!(
+            "no leader-election lock named {name:?} {} (looked at leases, configmaps and endpoints)",
+            scope_words(scope.namespace)
+        )));
+    }
+    locks.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+
+    let (holders, holder_notice) = resolve_holders(cluster, &locks).await?;
+    notices.extend(holder_notice);
+    let now = cluster.server_now();
+    let reports = locks
+        .into_iter()
+        .zip(holders)
+        .map(|(lock, holder_pod)| {
+            let expiry = lock.expiry(now);
+            let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
+            let mut names = candidates
+                .get(&(lock.namespace.clone(), lock.name.clone()))
+                .cloned()
+                .unwrap_or_default();
+            names.sort();
+            LockReport {
+                expiry,
+                holder_pod,
+                state,
+                candidates: names,
+                lock,
+            }
+        })
+        .collect();
+    Ok(Inventory {
+        reports,
+        now,
+        notices,
+    })
+}
+
+fn scope_words(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("in namespace {ns}"),
+        None => "in any namespace".to_string(),
+    }
+}
+
+fn list_params(scope: Scope<'_>) -> ListParams {
+    let mut params = ListParams::default();
+    if let Some(selector) = scope.selector {
+        params = params.labels(selector);
+    }
+    if let Some(name) = scope.name {
+        params = params.fields(&format!("metadata.name={name}"));
+    }
+    params
+}
+
+fn api<K>(cluster: &Cluster, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
+        None => Api::all(cluster.client.clone()),
+    }
+}
+
+async fn list_leases(cluster: &Cluster, scope: Scope<'_>) -> Result<Vec<LeaderLock>> {
+    let mut params = list_params(scope);
+    // Node heartbeats are one lease per node: never decode them when they will be hidden.
+    if scope.namespace.is_none() && !scope.all_leases && scope.name.is_none() {
+        params = params.fields(&format!(
+            "metadata.namespace!={}",
+            lease::NODE_LEASE_NAMESPACE
+        ));
+    }
+    let action = Action {
+        verb: "list",
+        resource: "leases",
+        namespace: scope.namespace,
+        name: None,
+    };
+    let leases = cluster
+        .list_all(&api::<Lease>(cluster, scope.namespace), &params, action)
+        .await?;
+    let show_all = scope.all_leases || scope.name.is_some();
+    Ok(leases
+        .iter()
+        .filter(|l| show_all || lease::is_leader_election_lease(l))
+        .map(LeaderLock::from_lease)
+        .collect())
+}
+
+/// Legacy annotation locks, from metadata-only lists. `Ok(Err(notice))` when RBAC or the
+/// cluster withholds the kind: the Lease view must still work.
+async fn list_legacy<K>(
+    cluster: &Cluster,
+    scope: Scope<'_>,
+    kind: LockKind,
+    resource: &'static str,
+) -> Result<std::result::Result<Vec<LeaderLock>, String>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    let action = Action {
+        verb: "list",
+        resource,
+        namespace: scope.namespace,
+        name: None,
+    };
+    match cluster
+        .list_all_metadata(
+            &api::<K>(cluster, scope.namespace),
+            &list_params(scope),
+            action,
+        )
+        .await
+    {
+        Ok(items) => Ok(Ok(items
+            .iter()
+            .filter_map(|item| LeaderLock::from_legacy(kind, &item.metadata))
+            .collect())),
+        Err(err) if err.is_withheld() => Ok(Err(format!(
+            "legacy {} locks not shown: {err}",
+            kind.as_str()
+        ))),
+        Err(err) => Err(err),
+    }
+}
+
+/// LeaseCandidates by (namespace, lease name). Clusters without coordinated leader election
+/// do not serve the API: that is not worth a notice.
+async fn list_candidates(
+    cluster: &Cluster,
+    scope: Scope<'_>,
+) -> Result<std::result::Result<HashMap<(String, String), Vec<String>>, String>> {
+    let action = Action {
+        verb: "list",
+        resource: "leasecandidates",
+        namespace: scope.namespace,
+        name: None,
+    };
+    let api = api::<LeaseCandidate>(cluster, scope.namespace);
+    let items = match cluster.list_all(&api, &ListParams::default(), action).await {
+        Ok(items) => items,
+        Err(err) if err.is_not_found() => return Ok(Ok(HashMap::new())),
+        Err(err) if err.is_withheld() => {
+            return Ok(Err(format!("lease candidates not shown: {err}")));
+        }
+        Err(err) => return Err(err),
+    };
+    let mut by_lease: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for candidate in items {
+        let namespace = candidate.metadata.namespace.clone().unwrap_or_default();
+        let lease_name = candidate
+            .spec
+            .as_ref()
+            .map(|s| s.lease_name.clone())
+            .unwrap_or_default();
+        by_lease
+            .entry((namespace, lease_name))
+            .or_default()
+            .push(candidate.metadata.name.unwrap_or_default());
+    }
+    Ok(Ok(by_lease))
+}
+
+/// (namespace, pod name the identity points at)
+type HolderKey = (String, String);
+
+fn holder_key(lock: &LeaderLock) -> Option<HolderKey> {
+    let pod = lock.holder().and_then(lease::holder_pod_name)?;
+    Some((lock.namespace.clone(), pod.to_string()))
+}
+
+/// What one holder identity turned out to be.
+#[derive(Debug, Clone)]
+enum Lookup {
+    Pod(HolderPod),
+    /// The identity is a node's name: a hostNetwork control-plane component on that node.
+    Node,
+    /// RBAC kept us from looking.
+    Withheld(String),
+}
+
+/// Looks up each distinct holder once; `None` for locks without a holder.
+async fn resolve_holders(
+    cluster: &Cluster,
+    locks: &[LeaderLock],
+) -> Result<(Vec<Option<HolderPod>>, Option<String>)> {
+    let mut keys: Vec<HolderKey> = locks.iter().filter_map(holder_key).collect();
+    keys.sort();
+    keys.dedup();
+    let lookups: HashMap<HolderKey, Lookup> = futures::stream::iter(keys)
+        .map(|key| async move {
+            lookup(cluster, &key.0, &key.1)
+                .await
+                .map(|found| (key, found))
+        })
+        .buffer_unordered(HOLDER_LOOKUP_CONCURRENCY)
+        .try_collect()
+        .await?;
+
+    // Node-hosted holders map to the component's static pod, `<lock name>-<node>`.
+    let mut static_pods: Vec<(String, String)> = locks
+        .iter()
+        .filter_map(|lock| {
+            let key = holder_key(lock)?;
+            matches!(lookups.get(&key), Some(Lookup::Node))
+                .then(|| (key.0, format!("{}-{}", lock.name, key.1)))
+        })
+        .collect();
+    static_pods.sort();
+    static_pods.dedup();
+    let static_found: HashMap<(String, String), Option<PodSummary>> =
+        futures::stream::iter(static_pods)
+            .map(|(namespace, name)| async move {
+                let pod = get_pod(cluster, &namespace, &name).await;
+                let summary = match pod {
+                    Ok(pod) => pod.map(|p| summarize(&p)),
+                    Err(err) if err.is_withheld() => None,
+                    Err(err) => return Err(err),
+                };
+                Ok(((namespace, name), summary))
+            })
+            .buffer_unordered(HOLDER_LOOKUP_CONCURRENCY)
+            .try_collect()
+            .await?;
+
+    let mut notice = None;
+    let resolved = locks
+        .iter()
+        .map(|lock| {
+            let key = holder_key(lock)?;
+            Some(match lookups.get(&key)? {
+                Lookup::Pod(pod) => pod.clone(),
+                Lookup::Node => {
+                    let static_pod = (key.0.clone(), format!("{}-{}", lock.name, key.1));
+                    match static_found.get(&static_pod).cloned().flatten() {
+                        Some(summary) => HolderPod::Found(summary),
+                        None => HolderPod::Unmapped,
+                    }
+                }
+                Lookup::Withheld(why) => {
+                    notice.get_or_insert_with(|| why.clone());
+                    HolderPod::Unmapped
+                }
+            })
+        })
+        .collect();
+    Ok((resolved, notice))
+}
+
+async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Pod>> {
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
+    let action = Action {
+        verb: "get",
+        resource: "pods",
+        namespace: Some(namespace),
+        name: None,
+    };
+    cluster.call(pods.get_opt(name), action).await
+}
+
+/// Finds what a holder's pod name refers to: the pod itself (one GET when it exists), else a
+/// node of that name, else a controller whose pod it was.
+async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lookup> {
+    match get_pod(cluster, namespace, pod_name).await {
+        Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(&pod)))),
+        Ok(None) => {}
+        Err(err) if err.is_withheld() => {
+            return Ok(Lookup::Withheld(format!("holder pods not shown: {err}")));
+        }
+        Err(err) => return Err(err),
+    }
+    let nodes: Api<Node> = Api::all(cluster.client.clone());
+    let node_action = Action {
+        verb: "get",
+        resource: "nodes",
+        namespace: None,
+        name: None,
+    };
+    match cluster
+        .call(nodes.get_metadata_opt(pod_name), node_action)
+        .await
+    {
+        Ok(Some(_)) => return Ok(Lookup::Node),
+        Ok(None) => {}
+        Err(err) if err.is_withheld() => {}
+        Err(err) => return Err(err),
+    }
+    for (kind, owner) in lease::owner_candidates(pod_name) {
+        let exists = match kind {
+            "ReplicaSet" => {
+                let api: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), namespace);
+                let action = Action {
+                    verb: "get",
+                    resource: "replicasets",
+                    namespace: Some(namespace),
+                    name: None,
+                };
+                cluster
+                    .call(api.get_metadata_opt(owner), action)
+                    .await
+                    .map(|o| o.is_some())
+            }
+            _ => {
+                let api: Api<StatefulSet> = Api::namespaced(cluster.client.clone(), namespace);
+                let action = Action {
+                    verb: "get",
+                    resource: "statefulsets",
+                    namespace: Some(namespace),
+                    name: None,
+                };
+                cluster
+                    .call(api.get_metadata_opt(owner), action)
+                    .await
+                    .map(|o| o.is_some())
+            }
+        };
+        match exists {
+            Ok(true) => {
+                let gone = HolderPod::Gone {
+                    pod: pod_name.to_string(),
+                    owner: format!("{kind}/{owner}"),
+                };
+                return Ok(Lookup::Pod(gone));
+            }
+            Ok(false) => {}
+            Err(err) if err.is_withheld() => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Lookup::Pod(HolderPod::Unmapped))
+}
+
+/// What `status` shows of a pod, including the workload that owns it.
+pub fn summarize(pod: &Pod) -> PodSummary {
+    let status = pod.status.as_ref();
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        });
+    let restarts = status
+        .and_then(|s| s.container_statuses.as_ref())
+        .map_or(0, |statuses| statuses.iter().map(|c| c.restart_count).sum());
+    PodSummary {
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        phase: status.and_then(|s| s.phase.clone()),
+        ready,
+        node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+        restarts,
+        started: status.and_then(|s| s.start_time.as_ref()).map(|t| t.0),
+        workload: workload_of(pod),
+    }
+}
+
+/// The controlling workload. A ReplicaSet named `<deployment>-<pod-template-hash>` belongs to that
+/// Deployment (the naming the Deployment controller guarantees), so no extra request is needed.
+fn workload_of(pod: &Pod) -> Option<String> {
+    let owner = pod
+        .metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true))?;
+    if owner.kind == "ReplicaSet"
+        && let Some(hash) = pod
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("pod-template-hash"))
+        && let Some(deployment) = owner.name.strip_suffix(&format!("-{hash}"))
+    {
+        return Some(format!("Deployment/{deployment}"));
+    }
+    Some(format!("{}/{}", owner.kind, owner.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{ContainerStatus, PodCondition, PodSpec, PodStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+    use std::collections::BTreeMap;
+
+    fn pod(owner_kind: &str, owner: &str, hash: Option<&str>, ready: &str) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some("p".into()),
+                namespace: Some("ns".into()),
+                labels: hash
+                    .map(|h| BTreeMap::from([("pod-template-hash".to_string(), h.to_string())])),
+                owner_references: Some(vec![OwnerReference {
+                    kind: owner_kind.into(),
+                    name: owner.into(),
+                    controller: Some(true),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                node_name: Some("n1".into()),
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                phase: Some("Running".into()),
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: ready.into(),
+                    ..Default::default()
+                }]),
+                container_statuses: Some(vec![
+                    ContainerStatus {
+                        restart_count: 2,
+                        ..Default::default()
+                    },
+                    ContainerStatus {
+                        restart_count: 1,
+                        ..Default::default()
+                    },
+                ]),
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn summaries_name_the_deployment_behind_a_replicaset() {
+        let summary = summarize(&pod(
+            "ReplicaSet",
+            "web-5d8f9c7b6",
+            Some("5d8f9c7b6"),
+            "True",
+        ));
+        assert_eq!(summary.workload.as_deref(), Some("Deployment/web"));
+        assert!(summary.ready);
+        assert_eq!(summary.restarts, 3);
+        assert_eq!(summary.node.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn other_owners_are_named_as_they_are() {
+        let summary = summarize(&pod("StatefulSet", "db", None, "False"));
+        assert_eq!(summary.workload.as_deref(), Some("StatefulSet/db"));
+        assert!(!summary.ready);
+        // A ReplicaSet without the Deployment naming stays a ReplicaSet.
+        let bare = summarize(&pod("ReplicaSet", "standalone", Some("abc"), "True"));
+        assert_eq!(bare.workload.as_deref(), Some("ReplicaSet/standalone"));
+    }
+
+    #[test]
+    fn holders_are_keyed_by_pod_name_without_uuid() {
+        let lock = LeaderLock {
+            kind: LockKind::Lease,
+            namespace: "kube-system".into(),
+            name: "kube-scheduler".into(),
+            holder: Some("cp-1_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5b".into()),
+            lease_duration: None,
+            acquire_time: None,
+            renew_time: None,
+            transitions: None,
+            created: None,
+            strategy: None,
+            preferred_holder: None,
+            problem: None,
+        };
+        assert_eq!(
+            holder_key(&lock),
+            Some(("kube-system".into(), "cp-1".into()))
+        );
+    }
+}
