@@ -180,6 +180,12 @@ impl Peer {
         self.events().iter().any(|e| e["event"] == kind)
     }
 
+    /// SIGKILL: the peer dies without releasing, like a crashed process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Whether the process has exited by itself.
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::harness::{cluster, eventually, stderr, stdout};
+use crate::harness::{TestCluster, cluster, eventually, stderr, stdout};
 
 /// Holder of every lease in `kubectl get lease -o json` output, by name.
 fn holders(list: &Value) -> Vec<(String, String)> {
@@ -51,6 +51,9 @@ fn status_through_kubectl_lists_the_control_plane_leaders() {
         assert!(!expected.is_empty(), "{component} has no leader yet");
         assert_eq!(item["holderIdentity"], expected.as_str(), "{component}");
         assert_eq!(item["expiry"], "Live", "{component}: {item}");
+        // Their identities are `<hostname>_<uuid>` of a process, not of a pod: unmapped, still Held.
+        assert_eq!(item["state"], "Held", "{component}: {item}");
+        assert_eq!(item["holderPodStatus"], "Unmapped", "{component}: {item}");
     }
     // Node heartbeats are not leader election: hidden unless asked for.
     let items = ours["items"].as_array().unwrap();
@@ -161,8 +164,288 @@ fn a_missing_lease_is_not_found_with_exit_3() {
     let out = c.singleton(&["status", "no-such-lease", "-n", "kube-system"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        stderr(&out).contains("lease \"no-such-lease\" not found in namespace kube-system"),
+        stderr(&out)
+            .contains("no leader-election lock named \"no-such-lease\" in namespace kube-system"),
         "{}",
         stderr(&out)
     );
+}
+
+/// The lock of `name` in `ns` from `status -o json`.
+fn lock_json(c: &TestCluster, ns: &str, name: &str) -> Value {
+    let out = c.singleton(&["status", "-n", ns, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn now_micro() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+fn lease_yaml(ns: &str, name: &str, holder: &str, duration: u32) -> String {
+    format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  holderIdentity: '{holder}'\n  leaseDurationSeconds: {duration}\n  renewTime: '{now}'\n  acquireTime: '{now}'\n  leaseTransitions: 1\n",
+        now = now_micro()
+    )
+}
+
+fn pod_yaml(ns: &str, name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  containers: [{{name: c, image: example.invalid/x:1}}]\n"
+    )
+}
+
+#[test]
+fn sigkilled_leader_shows_expired_then_the_standby_takes_over() {
+    let c = cluster();
+    let ns = c.namespace("expiry");
+    c.apply(&pod_yaml(&ns, "leader-pod"));
+    c.apply(&pod_yaml(&ns, "standby-pod"));
+    let mut leader = c.peer(
+        &ns,
+        "jobs",
+        "leader-pod",
+        &[
+            "--lease-duration=3s",
+            "--renew-deadline=2s",
+            "--retry-period=500ms",
+        ],
+    );
+    assert!(
+        eventually(30, || leader.has_event("started_leading")),
+        "{:?}",
+        leader.events()
+    );
+    // A slow standby (retry ~5s) leaves a visible window in which nobody leads.
+    let standby = c.peer(
+        &ns,
+        "jobs",
+        "standby-pod",
+        &[
+            "--lease-duration=15s",
+            "--renew-deadline=10s",
+            "--retry-period=5s",
+        ],
+    );
+    let before = lock_json(c, &ns, "jobs");
+    assert_eq!(before["state"], "Held", "{before}");
+    assert_eq!(before["holderPod"]["name"], "leader-pod", "{before}");
+    assert_eq!(before["holderPod"]["ready"], true, "{before}");
+    let transitions = before["leaseTransitions"].as_i64().unwrap();
+
+    leader.kill();
+    assert!(
+        eventually(20, || lock_json(c, &ns, "jobs")["state"] == "Expired"),
+        "never Expired: {}",
+        lock_json(c, &ns, "jobs")
+    );
+    assert!(
+        eventually(30, || lock_json(c, &ns, "jobs")["holderIdentity"]
+            == "standby-pod"),
+        "{:?}",
+        standby.events()
+    );
+    let after = lock_json(c, &ns, "jobs");
+    assert_eq!(after["state"], "Held", "{after}");
+    assert_eq!(
+        after["leaseTransitions"].as_i64().unwrap(),
+        transitions + 1,
+        "{after}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn orphaned_unready_released_and_legacy_locks() {
+    let c = cluster();
+    let ns = c.namespace("states");
+    // Orphaned: the holder was a pod of a ReplicaSet that still exists.
+    c.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: worker, namespace: {ns}}}\nspec:\n  replicas: 1\n  strategy: {{type: Recreate}}\n  selector: {{matchLabels: {{app: worker}}}}\n  template:\n    metadata: {{labels: {{app: worker}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/w:1}}]}}\n"
+    ));
+    let first_pod = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            &ns,
+            "-l",
+            "app=worker",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ])
+    };
+    assert!(eventually(30, || !first_pod().is_empty()), "no worker pod");
+    let worker = first_pod();
+    c.apply(&lease_yaml(&ns, "worker-lock", &worker, 300));
+    let held = lock_json(c, &ns, "worker-lock");
+    assert_eq!(held["state"], "Held", "{held}");
+    assert_eq!(held["holderPod"]["workload"], "Deployment/worker", "{held}");
+    c.kubectl_ok(&[
+        "delete",
+        "pod",
+        &worker,
+        "-n",
+        &ns,
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    let orphaned = lock_json(c, &ns, "worker-lock");
+    assert_eq!(orphaned["state"], "Orphaned", "{orphaned}");
+    assert_eq!(orphaned["holderPodStatus"], "Gone", "{orphaned}");
+    assert!(
+        orphaned["holderPod"]["owner"]
+            .as_str()
+            .unwrap()
+            .starts_with("ReplicaSet/worker-"),
+        "{orphaned}"
+    );
+
+    // Unready: the holder pod exists but is not Ready.
+    c.apply(&pod_yaml(&ns, "zombie"));
+    assert!(
+        eventually(30, || lock_json_pod_ready(c, &ns, "zombie")),
+        "zombie never became Ready"
+    );
+    c.kubectl_ok(&[
+        "patch",
+        "pod",
+        "zombie",
+        "-n",
+        &ns,
+        "--subresource=status",
+        "-p",
+        r#"{"status":{"conditions":[{"type":"Ready","status":"False"}]}}"#,
+    ]);
+    c.apply(&lease_yaml(&ns, "zombie-lock", "zombie", 300));
+    assert_eq!(lock_json(c, &ns, "zombie-lock")["state"], "Unready");
+
+    // Released: empty holder.
+    c.apply(&lease_yaml(&ns, "free-lock", "", 1));
+    let free = lock_json(c, &ns, "free-lock");
+    assert_eq!(free["state"], "Released", "{free}");
+    assert_eq!(free["holderIdentity"], Value::Null, "{free}");
+
+    // Legacy annotation locks on a ConfigMap and on Endpoints.
+    let record = format!(
+        r#"{{"holderIdentity":"legacy-0","leaseDurationSeconds":300,"acquireTime":"{t}","renewTime":"{t}","leaderTransitions":7}}"#,
+        t = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    );
+    for kind in ["ConfigMap", "Endpoints"] {
+        c.apply(&format!(
+            "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: legacy-{lower}\n  namespace: {ns}\n  annotations:\n    control-plane.alpha.kubernetes.io/leader: '{record}'\n",
+            lower = kind.to_lowercase()
+        ));
+    }
+    let out = c.singleton(&["status", "-n", &ns, "-o", "wide", "--no-color"]);
+    let table = stdout(&out);
+    for (name, kind) in [
+        ("legacy-configmap", "ConfigMap"),
+        ("legacy-endpoints", "Endpoints"),
+    ] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{table}"));
+        assert!(
+            row.contains(kind) && row.contains("legacy-0") && row.contains(" 7 "),
+            "{row}"
+        );
+    }
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("worker-lock ") && l.contains("Orphaned")),
+        "{table}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+fn lock_json_pod_ready(c: &TestCluster, ns: &str, pod: &str) -> bool {
+    c.kubectl_ok(&[
+        "get",
+        "pod",
+        pod,
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+    ]) == "True"
+}
+
+#[test]
+fn node_heartbeat_leases_are_hidden_unless_asked_for() {
+    let c = cluster();
+    let nodes: String = (0..200)
+        .map(|i| {
+            format!(
+                "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: e2e-heartbeat-{i}\n  annotations: {{kwok.x-k8s.io/node: fake}}\n  labels: {{type: kwok}}\nspec:\n  taints: [{{key: e2e/no-schedule, effect: NoSchedule}}]\n"
+            )
+        })
+        .collect();
+    c.apply(&nodes);
+    let node_leases = || {
+        c.kubectl_ok(&["get", "leases", "-n", "kube-node-lease", "-o", "name"])
+            .lines()
+            .filter(|l| l.contains("e2e-heartbeat-"))
+            .count()
+    };
+    assert!(
+        eventually(120, || node_leases() >= 200),
+        "kwok made {} node leases",
+        node_leases()
+    );
+
+    let hidden: Value =
+        serde_json::from_str(&stdout(&c.singleton(&["status", "-A", "-o", "json"]))).unwrap();
+    assert!(
+        hidden["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["namespace"] != "kube-node-lease")
+    );
+    let shown: Value = serde_json::from_str(&stdout(&c.singleton(&[
+        "status",
+        "-A",
+        "--all-leases",
+        "-o",
+        "json",
+    ])))
+    .unwrap();
+    let count = shown["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["namespace"] == "kube-node-lease")
+        .count();
+    assert!(count >= 200, "only {count} node leases shown");
+}
+
+#[test]
+fn coordinated_leases_show_strategy_and_candidates() {
+    let c = cluster();
+    let doc = lock_json(c, "kube-system", "kube-scheduler");
+    assert_eq!(doc["strategy"], "OldestEmulationVersion", "{doc}");
+    let candidates = doc["candidates"].as_array().unwrap();
+    assert!(
+        candidates.iter().any(|cand| cand == &doc["holderIdentity"]),
+        "{doc}"
+    );
+    let out = c.singleton(&["status", "kube-scheduler", "-n", "kube-system"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Strategy:") && text.contains("OldestEmulationVersion"),
+        "{text}"
+    );
+    assert!(text.contains("a new leader can take over in ≤"), "{text}");
 }
