@@ -67,6 +67,7 @@ name\t''
 sarif\t''"
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l all-leases -d 'Include node heartbeat leases (kube-node-lease) and API-server identity leases'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s w -l watch -d 'After the table, print one line per change (leader changed, expired, released, renewals stopped) until Ctrl-C; with -o json, one JSON object per line'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l no-headers -d 'Don\'t print table headers'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'

@@ -152,8 +152,11 @@ Examples:
   # In every namespace, including node heartbeat and API-server identity leases
   kubectl singleton status -A --all-leases
 
-  # One lease, as YAML
-  kubectl singleton status kube-scheduler -n kube-system -o yaml";
+  # One lock in detail: holder pod, workload, candidates, what a failover costs now
+  kubectl singleton status kube-scheduler -n kube-system
+
+  # Follow leader changes, expiries and stalls as they happen
+  kubectl singleton status -A -w";
 
 #[derive(Debug, Clone, Default, Args)]
 #[command(after_help = STATUS_EXAMPLES)]
@@ -168,6 +171,11 @@ pub struct StatusArgs {
     /// Include node heartbeat leases (kube-node-lease) and API-server identity leases
     #[arg(long)]
     pub all_leases: bool,
+
+    /// After the table, print one line per change (leader changed, expired, released,
+    /// renewals stopped) until Ctrl-C; with -o json, one JSON object per line
+    #[arg(short = 'w', long)]
+    pub watch: bool,
 }
 
 /// A command that is designed but not built yet: it takes no arguments and says so.

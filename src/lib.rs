@@ -11,6 +11,7 @@ pub mod error;
 pub mod lease;
 pub mod locks;
 pub mod render;
+pub mod watch;
 pub mod yaml;
 
 use std::ffi::OsString;

@@ -81,10 +81,14 @@ impl TestCluster {
 
     /// Our binary, run directly.
     pub fn singleton(&self, args: &[&str]) -> Output {
-        self.scrubbed(Path::new(env!("CARGO_BIN_EXE_kubectl-singleton")))
-            .args(args)
-            .output()
-            .unwrap()
+        self.singleton_command(args).output().unwrap()
+    }
+
+    /// Our binary as a command to spawn (for `--watch`).
+    pub fn singleton_command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.scrubbed(Path::new(env!("CARGO_BIN_EXE_kubectl-singleton")));
+        cmd.args(args);
+        cmd
     }
 
     /// The real kubectl of the cluster's version (so `kubectl singleton ...` goes through

@@ -449,3 +449,103 @@ fn coordinated_leases_show_strategy_and_candidates() {
     );
     assert!(text.contains("a new leader can take over in ≤"), "{text}");
 }
+
+#[test]
+fn watch_prints_the_leader_change_and_json_lines() {
+    use std::io::BufRead;
+    let c = cluster();
+    let ns = c.namespace("watch");
+    for pod in ["first", "second"] {
+        c.apply(&pod_yaml(&ns, pod));
+    }
+    let timings = [
+        "--lease-duration=4s",
+        "--renew-deadline=3s",
+        "--retry-period=500ms",
+    ];
+    let mut first = c.peer(&ns, "dispatcher", "first", &timings);
+    assert!(
+        eventually(30, || first.has_event("started_leading")),
+        "{:?}",
+        first.events()
+    );
+
+    let spawn_watch = |json: bool| {
+        let mut args = vec!["status", "-w", "-n", ns.as_str()];
+        if json {
+            args.extend(["-o", "json"]);
+        }
+        let mut child = c
+            .singleton_command(&args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, rx)
+    };
+    let (mut table_watch, table_lines) = spawn_watch(false);
+    let (mut json_watch, json_lines) = spawn_watch(true);
+    // The table comes first; wait for it before forcing the change.
+    let header = table_lines
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    assert!(header.starts_with("NAME"), "{header}");
+    let snapshot: Value = serde_json::from_str(
+        &json_lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(snapshot["kind"], "LockList");
+
+    let _second = c.peer(&ns, "dispatcher", "second", &timings);
+    first.kill();
+
+    let wait_for = |rx: &std::sync::mpsc::Receiver<String>, needle: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+                let done = line.contains(needle);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+        }
+        panic!("never saw {needle:?}; saw {seen:#?}");
+    };
+    let lines = wait_for(&table_lines, "leader changed: first → second");
+    let change = lines.last().unwrap();
+    assert!(
+        change.contains(&format!("lease/{ns}/dispatcher")),
+        "{change}"
+    );
+    assert!(change.contains("no live leader for"), "{change}");
+    let json = wait_for(&json_lines, "\"LeaderChanged\"");
+    let event: Value = serde_json::from_str(json.last().unwrap()).unwrap();
+    assert_eq!(event["type"], "LeaderChanged");
+    assert_eq!(event["from"], "first");
+    assert_eq!(event["to"], "second");
+    assert_eq!(event["namespace"], ns.as_str());
+    // Every line of -w -o json is one JSON object.
+    for line in &json {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let _ = table_watch.kill();
+    let _ = json_watch.kill();
+    let _ = table_watch.wait();
+    let _ = json_watch.wait();
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}

@@ -1,6 +1,8 @@
 //! `status`: every leader-election lock in scope — who holds it, the holder's pod, its state,
 //! and how long the hold lasts by the API server's clock.
 
+mod watch;
+
 use std::io::Write;
 
 use jiff::{SignedDuration, Timestamp};
@@ -24,6 +26,11 @@ pub async fn run(args: &StatusArgs, ctx: &Context, out: &mut impl Write) -> Resu
     if args.name.is_some() && ctx.global.all_namespaces {
         return Err(Error::usage(
             "a lock NAME lives in one namespace: use -n NAMESPACE instead of -A",
+        ));
+    }
+    if args.watch && matches!(format, OutputFormat::Yaml | OutputFormat::Name) {
+        return Err(Error::usage(
+            "status --watch prints a table or, with -o json, one JSON object per line",
         ));
     }
     let cluster = cluster::connect(&ctx.global).await?;
@@ -52,6 +59,20 @@ pub async fn run(args: &StatusArgs, ctx: &Context, out: &mut impl Write) -> Resu
                 "ahead of"
             }
         ));
+    }
+
+    if args.watch {
+        let json = format == OutputFormat::Json;
+        if json {
+            serde_json::to_writer(&mut *out, &LockList::new(&inventory))
+                .map_err(|e| Error::Output(e.into()))?;
+            out.write_all(b"\n")?;
+        } else if !inventory.reports.is_empty() {
+            let wide = format == OutputFormat::Wide;
+            out.write_all(table(&inventory, namespace.is_none(), wide, ctx).as_bytes())?;
+        }
+        out.flush()?;
+        return watch::follow(&cluster, scope, inventory, json, out).await;
     }
 
     match format {
