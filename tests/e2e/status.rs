@@ -549,3 +549,50 @@ fn watch_prints_the_leader_change_and_json_lines() {
     let _ = json_watch.wait();
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn json_output_validates_against_the_documented_schema() {
+    let c = cluster();
+    let schema_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status.schema.json");
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let ns = c.namespace("schema");
+    // Some of every shape: a held lease with a pod, a released lease, a legacy lock.
+    c.apply(&pod_yaml(&ns, "holder"));
+    c.apply(&lease_yaml(&ns, "held", "holder", 300));
+    c.apply(&lease_yaml(&ns, "free", "", 1));
+    c.apply(&format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: {ns}\n  annotations:\n    control-plane.alpha.kubernetes.io/leader: 'not json'\n"
+    ));
+    for args in [
+        vec!["status", "-A", "-o", "json"],
+        vec!["status", "-n", ns.as_str(), "-o", "json"],
+    ] {
+        let out = c.singleton(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:#?}");
+    }
+    let doc: Value =
+        serde_json::from_str(&stdout(&c.singleton(&["status", "-n", &ns, "-o", "json"]))).unwrap();
+    let legacy = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "legacy")
+        .unwrap();
+    assert!(
+        legacy["problem"]
+            .as_str()
+            .unwrap()
+            .contains("not a leader-election record"),
+        "{legacy}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
