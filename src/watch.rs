@@ -227,6 +227,18 @@ mod tests {
     }
 
     #[test]
+    fn json_names_the_type_and_gives_the_gap_as_an_iso_duration() {
+        let change = Change::LeaderChanged {
+            from: "a".into(),
+            to: "b".into(),
+            no_leader_for: Some(SignedDuration::from_millis(1900)),
+        };
+        let value = serde_json::to_value(&change).unwrap();
+        assert_eq!(value["type"], "LeaderChanged");
+        assert_eq!(value["noLeaderFor"], "PT1.9S");
+    }
+
+    #[test]
     fn rereading_an_unchanged_lock_reports_nothing() {
         let reading = lock("a", "2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z");
         let mut t = Tracked::new(reading.clone());

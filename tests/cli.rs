@@ -302,3 +302,28 @@ fn a_closed_stdout_pipe_exits_0_quietly() {
     );
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn verbose_logs_never_show_credentials() {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let kc = kubeconfig(
+        "verbose",
+        &format!("https://127.0.0.1:{}", silent.local_addr().unwrap().port()),
+    );
+    let out = bin()
+        .args(["status", "-v=9", "--request-timeout", "1s", "--kubeconfig"])
+        .arg(&kc)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("request #1: GET /apis/coordination.k8s.io/v1/namespaces/team-a/leases"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret-token-do-not-print"),
+        "token leaked: {err}"
+    );
+    assert!(!err.to_lowercase().contains("authorization"), "{err}");
+}
