@@ -134,6 +134,42 @@ impl Cluster {
             .unwrap_or(&self.default_namespace)
     }
 
+    /// An API handle for a namespaced kind: in one namespace, or across all (`None`).
+    pub fn api<K>(&self, namespace: Option<&str>) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    /// Whether a namespaced object exists (a metadata-only GET).
+    pub async fn exists<K>(&self, namespace: &str, name: &str, resource: &str) -> Result<bool>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        let action = Action {
+            verb: "get",
+            resource,
+            namespace: Some(namespace),
+            name: None,
+        };
+        let found = self
+            .call(
+                self.api::<K>(Some(namespace)).get_metadata_opt(name),
+                action,
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Requests sent so far (shown with `-v`, used by the benchmarks).
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)

@@ -132,17 +132,6 @@ fn list_params(scope: Scope<'_>) -> ListParams {
     params
 }
 
-fn api<K>(cluster: &Cluster, namespace: Option<&str>) -> Api<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
-        None => Api::all(cluster.client.clone()),
-    }
-}
-
 async fn list_leases(cluster: &Cluster, scope: Scope<'_>) -> Result<Vec<LeaderLock>> {
     let mut params = list_params(scope);
     // Node heartbeats are one lease per node: never decode them when they will be hidden.
@@ -159,7 +148,7 @@ async fn list_leases(cluster: &Cluster, scope: Scope<'_>) -> Result<Vec<LeaderLo
         name: None,
     };
     let leases = cluster
-        .list_all(&api::<Lease>(cluster, scope.namespace), &params, action)
+        .list_all(&cluster.api::<Lease>(scope.namespace), &params, action)
         .await?;
     let show_all = scope.all_leases || scope.name.is_some();
     Ok(leases
@@ -192,7 +181,7 @@ where
     };
     match cluster
         .list_all_metadata(
-            &api::<K>(cluster, scope.namespace),
+            &cluster.api::<K>(scope.namespace),
             &list_params(scope),
             action,
         )
@@ -222,7 +211,7 @@ async fn list_candidates(
         namespace: scope.namespace,
         name: None,
     };
-    let api = api::<LeaseCandidate>(cluster, scope.namespace);
+    let api = cluster.api::<LeaseCandidate>(scope.namespace);
     let items = match cluster.list_all(&api, &ListParams::default(), action).await {
         Ok(items) => items,
         Err(err) if err.is_not_found() => return Ok(Ok(HashMap::new())),
@@ -374,30 +363,14 @@ async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lo
     for (kind, owner) in lease::owner_candidates(pod_name) {
         let exists = match kind {
             "ReplicaSet" => {
-                let api: Api<ReplicaSet> = Api::namespaced(cluster.client.clone(), namespace);
-                let action = Action {
-                    verb: "get",
-                    resource: "replicasets",
-                    namespace: Some(namespace),
-                    name: None,
-                };
                 cluster
-                    .call(api.get_metadata_opt(owner), action)
+                    .exists::<ReplicaSet>(namespace, owner, "replicasets")
                     .await
-                    .map(|o| o.is_some())
             }
             _ => {
-                let api: Api<StatefulSet> = Api::namespaced(cluster.client.clone(), namespace);
-                let action = Action {
-                    verb: "get",
-                    resource: "statefulsets",
-                    namespace: Some(namespace),
-                    name: None,
-                };
                 cluster
-                    .call(api.get_metadata_opt(owner), action)
+                    .exists::<StatefulSet>(namespace, owner, "statefulsets")
                     .await
-                    .map(|o| o.is_some())
             }
         };
         match exists {

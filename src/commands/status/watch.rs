@@ -81,7 +81,7 @@ pub async fn follow(
         ));
     }
     let show_all = scope.all_leases || scope.name.is_some();
-    let leases = watcher::watcher(api::<Lease>(cluster, scope.namespace), lease_config)
+    let leases = watcher::watcher(cluster.api::<Lease>(scope.namespace), lease_config)
         .default_backoff()
         .filter_map(move |event| async move { event.ok() })
         .flat_map(move |event| {
@@ -176,17 +176,6 @@ pub async fn follow(
     }
 }
 
-fn api<K>(cluster: &Cluster, namespace: Option<&str>) -> Api<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-    <K as kube::Resource>::DynamicType: Default,
-{
-    match namespace {
-        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
-        None => Api::all(cluster.client.clone()),
-    }
-}
-
 /// Turns a watcher event into readings; `to_lock` returns `None` for objects that are not locks.
 fn readings<K: kube::Resource>(
     event: Event<K>,
@@ -228,10 +217,7 @@ where
     <K as kube::Resource>::DynamicType: Default,
 {
     // Metadata-only: the annotation is all we need, never the data.
-    let api: Api<PartialObjectMeta<K>> = match scope.namespace {
-        Some(ns) => Api::namespaced(cluster.client.clone(), ns),
-        None => Api::all(cluster.client.clone()),
-    };
+    let api: Api<PartialObjectMeta<K>> = cluster.api(scope.namespace);
     watcher::watcher(api, config)
         .default_backoff()
         .filter_map(|event| async move { event.ok() })
