@@ -232,3 +232,102 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A TCP proxy in front of the API server whose connections a test can cut, and which can
+/// refuse new ones for a while: a network outage under a running `--watch`.
+pub struct CuttableProxy {
+    pub port: u16,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+    blocked: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Connections dropped at once while blocked: proof the client tried to come back.
+    refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CuttableProxy {
+    pub fn to(upstream: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let blocked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refused = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (conns, refusing, refusals) = (open.clone(), blocked.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                if refusing.load(Ordering::SeqCst) {
+                    refusals.fetch_add(1, Ordering::SeqCst);
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(upstream) else {
+                    continue;
+                };
+                let mut list = conns.lock().unwrap();
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        CuttableProxy {
+            port,
+            open,
+            blocked,
+            refused,
+        }
+    }
+
+    /// Drops every open connection (returns how many sockets); while `refuse_new`, new ones
+    /// are dropped at once too.
+    pub fn cut(&self, refuse_new: bool) -> usize {
+        self.blocked
+            .store(refuse_new, std::sync::atomic::Ordering::SeqCst);
+        let mut open = self.open.lock().unwrap();
+        for conn in open.iter() {
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+        }
+        let count = open.len();
+        open.clear();
+        count
+    }
+
+    pub fn refused(&self) -> usize {
+        self.refused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn restore(&self) {
+        self.blocked
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl TestCluster {
+    /// The API server's address, from the kubeconfig.
+    pub fn apiserver_addr(&self) -> std::net::SocketAddr {
+        let text = std::fs::read_to_string(&self.kubeconfig).unwrap();
+        let server = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .unwrap();
+        server.trim_start_matches("https://").parse().unwrap()
+    }
+
+    /// A copy of the kubeconfig that reaches the API server through `port` on 127.0.0.1.
+    pub fn kubeconfig_via(&self, port: u16) -> PathBuf {
+        let text = std::fs::read_to_string(&self.kubeconfig).unwrap();
+        let rewritten = text.replace(
+            &format!("https://{}", self.apiserver_addr()),
+            &format!("https://127.0.0.1:{port}"),
+        );
+        let path = std::env::temp_dir().join(format!("kubeconfig-via-{port}.yaml"));
+        std::fs::write(&path, rewritten).unwrap();
+        path
+    }
+}

@@ -596,3 +596,115 @@ fn json_output_validates_against_the_documented_schema() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn watch_resumes_after_a_dropped_connection_without_losing_or_repeating_a_change() {
+    use std::io::BufRead;
+    let c = cluster();
+    let ns = c.namespace("resume");
+    for pod in ["before", "after"] {
+        c.apply(&pod_yaml(&ns, pod));
+    }
+    let timings = [
+        "--lease-duration=4s",
+        "--renew-deadline=3s",
+        "--retry-period=500ms",
+    ];
+    let mut before = c.peer(&ns, "indexer", "before", &timings);
+    assert!(
+        eventually(30, || before.has_event("started_leading")),
+        "{:?}",
+        before.events()
+    );
+
+    let proxy = crate::harness::CuttableProxy::to(c.apiserver_addr());
+    let kubeconfig = c.kubeconfig_via(proxy.port);
+    let mut watch = c
+        .singleton_command(&["status", "-w", "-n", &ns])
+        .env("KUBECONFIG", &kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let header = lines
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    assert!(header.starts_with("NAME"), "{header}");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+
+    // The network goes away; meanwhile the leader dies and the standby takes over.
+    assert!(
+        proxy.cut(true) > 0,
+        "the watch was not connected through the proxy"
+    );
+    let _after = c.peer(&ns, "indexer", "after", &timings);
+    before.kill();
+    let holder = || {
+        c.kubectl_ok(&[
+            "get",
+            "lease",
+            "indexer",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ])
+    };
+    assert!(
+        eventually(30, || holder() == "after"),
+        "standby never took over"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        proxy.refused() > 0,
+        "the watch never tried to reconnect during the outage"
+    );
+    proxy.restore();
+
+    let mut seen: Vec<String> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline && !seen.iter().any(|l| l.contains("leader changed"))
+    {
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(500)) {
+            seen.push(line);
+        }
+    }
+    // Let any duplicate a re-list could cause arrive before judging.
+    let settle = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < settle {
+        if let Ok(line) = lines.recv_timeout(std::time::Duration::from_millis(200)) {
+            seen.push(line);
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let changes: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.contains("leader changed"))
+        .collect();
+    assert_eq!(
+        changes.len(),
+        1,
+        "exactly one leader change expected: {seen:#?}"
+    );
+    assert!(changes[0].contains("before → after"), "{seen:#?}");
+    // Without the timestamp, no line may repeat.
+    let mut messages: Vec<&str> = seen
+        .iter()
+        .map(|l| l.split_once("  ").map_or(l.as_str(), |(_, m)| m))
+        .collect();
+    let total = messages.len();
+    messages.sort();
+    messages.dedup();
+    assert_eq!(messages.len(), total, "repeated lines: {seen:#?}");
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
