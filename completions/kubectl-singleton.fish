@@ -45,7 +45,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l no-
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find singleton violations in a cluster or in manifest files (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, in manifest files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
@@ -73,26 +73,55 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand stat
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s V -l version -d 'Print version'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l context -d 'The kubeconfig context to use' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l cluster -d 'The kubeconfig cluster to use' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l user -d 'The kubeconfig user to use' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s f -l filename -d 'Manifest file or directory to audit offline (repeatable; directories are walked for .yaml/.yml/.json; - reads stdin)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l fail-on -d 'Exit 1 when a finding is at or above this severity' -r -f -a "error\t''
+warning\t''
+info\t''
+never\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
 name\t''
 sarif\t''"
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s A -l all-namespaces -d 'Look in every namespace'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l no-headers -d 'Don\'t print table headers'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s h -l help -d 'Print help'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -154,8 +183,9 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find singleton violations in a cluster or in manifest files (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, in manifest files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'

@@ -134,8 +134,8 @@ impl OutputFormat {
 pub enum Command {
     /// Show leader-election locks: holder, renew time, expiry by the server's clock, transitions
     Status(StatusArgs),
-    /// Find singleton violations in a cluster or in manifest files (not available yet)
-    Audit(PendingArgs),
+    /// Find the ways a singleton can run twice or block the cluster, in manifest files
+    Audit(AuditArgs),
     /// Generate correct manifests for a singleton workload (not available yet)
     Scaffold(PendingArgs),
     /// Hand a lease over without two leaders, or free an orphaned one (not available yet)
@@ -176,6 +176,52 @@ pub struct StatusArgs {
     /// renewals stopped) until Ctrl-C; with -o json, one JSON object per line
     #[arg(short = 'w', long)]
     pub watch: bool,
+}
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  # Audit manifests offline: files, directories, or stdin
+  kubectl singleton audit -f deploy/
+  helm template my-release ./chart | kubectl singleton audit -f -
+
+  # Fail CI on warnings too, and hand the findings to code scanning
+  kubectl singleton audit -f k8s/ --fail-on warning -o sarif > singleton.sarif
+
+  # What a rule checks, why, and how to fix it
+  kubectl singleton audit explain pdb-blocks-drain";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = AUDIT_EXAMPLES, args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
+
+    /// Manifest file or directory to audit offline (repeatable; directories are walked for
+    /// .yaml/.yml/.json; - reads stdin)
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditAction {
+    /// Why a rule exists, what breaks, how to fix it; without RULE, list every rule
+    Explain {
+        /// A rule ID, e.g. rollout-surge
+        rule: Option<String>,
+    },
+}
+
+/// The severity at which `audit` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
 }
 
 /// A command that is designed but not built yet: it takes no arguments and says so.

@@ -3,6 +3,7 @@
 //! The binary calls [`main_with_args`]; everything it does is reachable from here so the
 //! integration tests can run it the way a user does.
 
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
@@ -55,7 +56,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     match &cli.command {
         Command::Status(args) => block_on(commands::status::run(args, &ctx, out)),
         Command::Completion(args) => commands::completion::run(args, out),
-        Command::Audit(_) => commands::not_built("audit"),
+        Command::Audit(args) => commands::audit::run(args, &ctx, out),
         Command::Scaffold(_) => commands::not_built("scaffold"),
         Command::Release(_) => commands::not_built("release"),
     }

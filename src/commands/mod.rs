@@ -1,5 +1,6 @@
 //! One module per command. Each command is `run(args, ctx, out)` so tests can capture output.
 
+pub mod audit;
 pub mod completion;
 pub mod status;
 

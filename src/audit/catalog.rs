@@ -1,0 +1,243 @@
+//! The rule catalog: stable IDs (a contract), severities, and what `audit explain` says.
+
+use serde::Serialize;
+
+/// How bad a finding is; ordered so that `Error > Warning > Info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Whether a rule needs a live cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    Static,
+    Runtime,
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub kind: RuleKind,
+    /// One line: what the rule checks.
+    pub summary: &'static str,
+    /// Why it exists and what breaks.
+    pub rationale: &'static str,
+    /// The fix, as a YAML snippet.
+    pub fix: &'static str,
+    pub references: &'static [&'static str],
+}
+
+const PDB_DOCS: &str = "https://kubernetes.io/docs/tasks/run-application/configure-pdb/";
+const DEPLOY_DOCS: &str =
+    "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy";
+const CRON_DOCS: &str = "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/";
+const LEASE_DOCS: &str = "https://kubernetes.io/docs/concepts/architecture/leases/";
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "rollout-surge",
+        severity: Severity::Error,
+        kind: RuleKind::Static,
+        summary: "a single-instance Deployment rolls out with maxSurge ≥ 1",
+        rationale: "A RollingUpdate starts the new pod before the old one stops. The default maxSurge of 25% rounds up to 1, so a `replicas: 1` Deployment runs two copies during every rollout: two schedulers, two consumers, two writers.",
+        fix: "spec:\n  strategy:\n    type: Recreate   # stop the old pod before starting the new one",
+        references: &[DEPLOY_DOCS],
+    },
+    Rule {
+        id: "replicas-not-one",
+        severity: Severity::Error,
+        kind: RuleKind::Static,
+        summary: "a workload annotated kubectl-singleton/mode: strict has replicas ≠ 1",
+        rationale: "The workload says it must run exactly once, but asks for a different number of replicas.",
+        fix: "spec:\n  replicas: 1",
+        references: &[],
+    },
+    Rule {
+        id: "hpa-scales-singleton",
+        severity: Severity::Error,
+        kind: RuleKind::Static,
+        summary: "an HPA can scale a single-instance workload above one",
+        rationale: "A HorizontalPodAutoscaler with maxReplicas > 1 adds replicas under load: the singleton runs several times exactly when it is busiest.",
+        fix: "# delete the HorizontalPodAutoscaler, or cap it:\nspec:\n  maxReplicas: 1",
+        references: &["https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/"],
+    },
+    Rule {
+        id: "pdb-blocks-drain",
+        severity: Severity::Error,
+        kind: RuleKind::Static,
+        summary: "a PDB over a single-instance workload can never allow a disruption",
+        rationale: "minAvailable ≥ replicas (e.g. minAvailable: 1 over one replica), 100%, or maxUnavailable 0 leaves disruptionsAllowed at 0 forever: `kubectl drain`, node upgrades and cluster autoscaler scale-down wait on this pod indefinitely.",
+        fix: "# for a singleton, prefer no PDB; if you keep one, allow the disruption:\nspec:\n  maxUnavailable: 1",
+        references: &[PDB_DOCS],
+    },
+    Rule {
+        id: "pdb-unhealthy-eviction",
+        severity: Severity::Warning,
+        kind: RuleKind::Static,
+        summary: "a PDB over a singleton lacks unhealthyPodEvictionPolicy: AlwaysAllow",
+        rationale: "With the default policy a pod that is running but not Ready counts against the budget, so a crash-looping singleton blocks every drain of its node.",
+        fix: "spec:\n  unhealthyPodEvictionPolicy: AlwaysAllow",
+        references: &[
+            "https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy",
+        ],
+    },
+    Rule {
+        id: "pdb-overlap",
+        severity: Severity::Error,
+        kind: RuleKind::Static,
+        summary: "more than one PDB selects the same pods",
+        rationale: "The eviction API refuses pods covered by several budgets (500 Internal Server Error: \"This pod has more than one PodDisruptionBudget\"), so drains of their nodes fail.",
+        fix: "# keep one PodDisruptionBudget per set of pods; narrow or delete the others",
+        references: &[PDB_DOCS],
+    },
+    Rule {
+        id: "cronjob-concurrency",
+        severity: Severity::Warning,
+        kind: RuleKind::Static,
+        summary: "a CronJob keeps the default concurrencyPolicy: Allow",
+        rationale: "When a run outlasts its schedule interval the next run starts anyway: two copies of the job overlap.",
+        fix: "spec:\n  concurrencyPolicy: Forbid   # or Replace",
+        references: &[CRON_DOCS],
+    },
+    Rule {
+        id: "cronjob-no-deadline",
+        severity: Severity::Info,
+        kind: RuleKind::Static,
+        summary: "a CronJob has no startingDeadlineSeconds",
+        rationale: "After controller downtime a CronJob without a deadline may start a missed run late, and after 100 missed schedules it stops scheduling altogether.",
+        fix: "spec:\n  startingDeadlineSeconds: 300",
+        references: &[CRON_DOCS],
+    },
+    Rule {
+        id: "statefulset-service",
+        severity: Severity::Warning,
+        kind: RuleKind::Static,
+        summary: "a StatefulSet's serviceName names no headless Service",
+        rationale: "A StatefulSet's pods get stable DNS names only through the headless Service named in serviceName; without it clients cannot reach the one instance by name.",
+        fix: "apiVersion: v1\nkind: Service\nmetadata:\n  name: <serviceName>\nspec:\n  clusterIP: None\n  selector: <the StatefulSet's pod labels>",
+        references: &[
+            "https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#limitations",
+        ],
+    },
+    Rule {
+        id: "leader-no-standby",
+        severity: Severity::Info,
+        kind: RuleKind::Static,
+        summary: "a leader-elected workload runs one replica",
+        rationale: "Leader election only helps with a standby: with one replica, failover waits for a new pod to be scheduled and started.",
+        fix: "spec:\n  replicas: 2",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "grace-period-zero",
+        severity: Severity::Warning,
+        kind: RuleKind::Static,
+        summary: "a singleton's terminationGracePeriodSeconds is 0",
+        rationale: "With no grace period the process is killed at once: it cannot release its lease or finish its work, so the next instance waits for the lease to expire or finds half-done work.",
+        fix: "spec:\n  template:\n    spec:\n      terminationGracePeriodSeconds: 30",
+        references: &[
+            "https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination",
+        ],
+    },
+    Rule {
+        id: "duplicate-instances",
+        severity: Severity::Error,
+        kind: RuleKind::Runtime,
+        summary: "a single-instance workload has more than one pod running or not yet gone",
+        rationale: "Two pods of a singleton are alive at once: after a force-delete, a node partition, or a surge rollout.",
+        fix: "# find the extra pod and why it exists:\n#   kubectl get pods -l <selector> -o wide",
+        references: &[
+            "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/",
+        ],
+    },
+    Rule {
+        id: "lease-expired",
+        severity: Severity::Warning,
+        kind: RuleKind::Runtime,
+        summary: "a lease has a holder but is past expiry",
+        rationale: "Nobody is leading: the holder stopped renewing and no standby has taken over.",
+        fix: "# see who should lead:  kubectl singleton status NAME -n NS",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "lease-orphaned",
+        severity: Severity::Warning,
+        kind: RuleKind::Runtime,
+        summary: "a lease's holder maps to no existing pod",
+        rationale: "The leader's pod is gone; until the lease expires nobody else may lead.",
+        fix: "# free it safely:  kubectl singleton release NAME -n NS",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "lease-holder-unready",
+        severity: Severity::Warning,
+        kind: RuleKind::Runtime,
+        summary: "the holder pod exists but is not Ready",
+        rationale: "A leader that renews its lease but is not Ready may be a zombie: holding leadership while doing no work.",
+        fix: "# inspect it:  kubectl describe pod <holder> -n NS",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "lease-clock-skew",
+        severity: Severity::Warning,
+        kind: RuleKind::Runtime,
+        summary: "a lease's renewTime is ahead of the server clock",
+        rationale: "The holder's clock runs ahead: its lease looks live longer than it is, and peers may wait too long or take over too early.",
+        fix: "# fix time sync (NTP/chrony) on the holder's node",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "legacy-lock",
+        severity: Severity::Info,
+        kind: RuleKind::Runtime,
+        summary: "leader election still uses a ConfigMap/Endpoints annotation lock",
+        rationale: "client-go removed ConfigMap and Endpoints locks; upgrading the client forces a migration to Leases.",
+        fix: "# migrate to a coordination.k8s.io/v1 Lease lock",
+        references: &[LEASE_DOCS],
+    },
+    Rule {
+        id: "pdb-no-pods",
+        severity: Severity::Warning,
+        kind: RuleKind::Runtime,
+        summary: "a PDB selects no pods",
+        rationale: "A budget that selects nothing protects nothing: usually a selector typo.",
+        fix: "# fix spec.selector to match the workload's pod labels",
+        references: &[PDB_DOCS],
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        );
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+    }
+}

@@ -1,0 +1,290 @@
+//! The typed objects the audit reads, from manifests or a cluster, and the workload view the
+//! rules share: which workloads are singletons, and how they run.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::Serialize;
+
+/// Annotation that declares how a workload stays single (DESIGN.md §5).
+pub const MODE_ANNOTATION: &str = "kubectl-singleton/mode";
+
+/// Where an object came from, for messages and SARIF locations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: u64,
+}
+
+/// `kind/namespace/name` of an object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ObjectRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// One object with its origin (`None` for live objects).
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub object: T,
+    pub origin: Option<Origin>,
+}
+
+/// Everything the static rules look at.
+#[derive(Debug, Default, Clone)]
+pub struct Objects {
+    pub deployments: Vec<Located<Deployment>>,
+    pub statefulsets: Vec<Located<StatefulSet>>,
+    pub replicasets: Vec<Located<ReplicaSet>>,
+    pub cronjobs: Vec<Located<CronJob>>,
+    pub hpas: Vec<Located<HorizontalPodAutoscaler>>,
+    pub pdbs: Vec<Located<PodDisruptionBudget>>,
+    pub services: Vec<Located<Service>>,
+}
+
+impl Objects {
+    pub fn len(&self) -> usize {
+        self.deployments.len()
+            + self.statefulsets.len()
+            + self.replicasets.len()
+            + self.cronjobs.len()
+            + self.hpas.len()
+            + self.pdbs.len()
+            + self.services.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Deployments, StatefulSets and ReplicaSets that no Deployment owns, as workloads.
+    pub fn workloads(&self) -> Vec<Workload<'_>> {
+        let mut out = Vec::new();
+        for d in &self.deployments {
+            let spec = d.object.spec.as_ref();
+            let mut workload = Workload::new(
+                "Deployment",
+                &d.object.metadata,
+                spec.and_then(|s| s.replicas),
+                spec.map(|s| &s.template),
+                spec.map(|s| &s.selector),
+                d.origin.as_ref(),
+            );
+            workload.strategy = spec.and_then(|s| s.strategy.as_ref());
+            out.push(workload);
+        }
+        for s in &self.statefulsets {
+            let spec = s.object.spec.as_ref();
+            out.push(Workload::new(
+                "StatefulSet",
+                &s.object.metadata,
+                spec.and_then(|s| s.replicas),
+                spec.map(|s| &s.template),
+                spec.map(|s| &s.selector),
+                s.origin.as_ref(),
+            ));
+        }
+        for r in &self.replicasets {
+            let owned = r
+                .object
+                .metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|o| !o.is_empty());
+            if owned {
+                continue;
+            }
+            let spec = r.object.spec.as_ref();
+            out.push(Workload::new(
+                "ReplicaSet",
+                &r.object.metadata,
+                spec.and_then(|s| s.replicas),
+                spec.and_then(|s| s.template.as_ref()),
+                spec.map(|s| &s.selector),
+                r.origin.as_ref(),
+            ));
+        }
+        out
+    }
+}
+
+/// How a workload declares it stays single.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// No annotation: judged by its replicas.
+    Unspecified,
+    /// Exactly one instance, always.
+    Strict,
+    /// Several replicas, one active through a lease.
+    LeaderElection,
+    /// Opted out of every rule.
+    None,
+}
+
+impl Mode {
+    fn of(annotations: Option<&BTreeMap<String, String>>) -> Self {
+        match annotations
+            .and_then(|a| a.get(MODE_ANNOTATION))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("strict") => Mode::Strict,
+            Some("leader-election") => Mode::LeaderElection,
+            Some("none") => Mode::None,
+            _ => Mode::Unspecified,
+        }
+    }
+}
+
+/// A pod-owning workload, as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Workload<'a> {
+    pub reference: ObjectRef,
+    pub origin: Option<&'a Origin>,
+    /// `spec.replicas`, unset meaning 1.
+    pub replicas: i32,
+    pub mode: Mode,
+    pub template: Option<&'a PodTemplateSpec>,
+    pub selector: Option<&'a LabelSelector>,
+    /// Deployments only: how it rolls out (`None` = the default RollingUpdate).
+    pub strategy: Option<&'a DeploymentStrategy>,
+}
+
+impl<'a> Workload<'a> {
+    fn new(
+        kind: &str,
+        meta: &'a ObjectMeta,
+        replicas: Option<i32>,
+        template: Option<&'a PodTemplateSpec>,
+        selector: Option<&'a LabelSelector>,
+        origin: Option<&'a Origin>,
+    ) -> Self {
+        let workload_mode = Mode::of(meta.annotations.as_ref());
+        let template_mode = Mode::of(
+            template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.annotations.as_ref()),
+        );
+        Workload {
+            reference: reference(kind, meta),
+            origin,
+            replicas: replicas.unwrap_or(1),
+            mode: if workload_mode == Mode::Unspecified {
+                template_mode
+            } else {
+                workload_mode
+            },
+            template,
+            selector,
+            strategy: None,
+        }
+    }
+
+    /// Runs (or must run) as one instance: `replicas: 1` or declared strict.
+    pub fn single_instance(&self) -> bool {
+        match self.mode {
+            Mode::None => false,
+            Mode::Strict => true,
+            Mode::LeaderElection => false,
+            Mode::Unspecified => self.replicas == 1,
+        }
+    }
+
+    /// A singleton by any means: single instance, or leader-elected.
+    pub fn singleton(&self) -> bool {
+        self.single_instance() || self.mode == Mode::LeaderElection
+    }
+
+    /// The labels its pods carry.
+    pub fn pod_labels(&self) -> Option<&'a BTreeMap<String, String>> {
+        self.template?.metadata.as_ref()?.labels.as_ref()
+    }
+}
+
+pub fn reference(kind: &str, meta: &ObjectMeta) -> ObjectRef {
+    ObjectRef {
+        kind: kind.to_string(),
+        namespace: meta
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
+        name: meta.name.clone().unwrap_or_default(),
+    }
+}
+
+/// Whether a label selector selects these labels (matchLabels and matchExpressions). An empty
+/// selector selects everything, as in policy/v1.
+pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_match = selector
+        .match_labels
+        .as_ref()
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let expressions_match = selector.match_expressions.as_ref().is_none_or(|exprs| {
+        exprs.iter().all(|e| {
+            let value = labels.get(&e.key);
+            let values = e.values.as_deref().unwrap_or_default();
+            match e.operator.as_str() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        })
+    });
+    labels_match && expressions_match
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn selectors_match_labels_and_expressions() {
+        let sel = LabelSelector {
+            match_labels: Some(labels(&[("app", "web")])),
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "tier".into(),
+                operator: "In".into(),
+                values: Some(vec!["a".into(), "b".into()]),
+            }]),
+        };
+        assert!(selects(&sel, &labels(&[("app", "web"), ("tier", "a")])));
+        assert!(!selects(&sel, &labels(&[("app", "web"), ("tier", "c")])));
+        assert!(!selects(&sel, &labels(&[("app", "db"), ("tier", "a")])));
+        assert!(selects(&LabelSelector::default(), &labels(&[("x", "y")])));
+    }
+
+    #[test]
+    fn modes_come_from_the_workload_or_its_pod_template() {
+        assert_eq!(
+            Mode::of(Some(&labels(&[(MODE_ANNOTATION, "Strict")]))),
+            Mode::Strict
+        );
+        assert_eq!(
+            Mode::of(Some(&labels(&[(MODE_ANNOTATION, "none")]))),
+            Mode::None
+        );
+        assert_eq!(Mode::of(None), Mode::Unspecified);
+    }
+}

@@ -1,0 +1,307 @@
+//! `audit`: singleton violations in manifest files (offline), and `audit explain`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use owo_colors::OwoColorize;
+use serde::Serialize;
+
+use crate::audit::catalog::{self, RuleKind, Severity};
+use crate::audit::objects::ObjectRef;
+use crate::audit::rules::Finding;
+use crate::audit::{manifests, rules};
+use crate::cli::{AuditAction, AuditArgs, FailOn, OutputFormat};
+use crate::commands::Context;
+use crate::error::{Error, Result};
+use crate::render::{self, TableCell};
+
+pub fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
+    if let Some(AuditAction::Explain { rule }) = &args.action {
+        return explain(rule.as_deref(), ctx, out);
+    }
+    let format = ctx.global.output.unwrap_or(OutputFormat::Table);
+    if matches!(format, OutputFormat::Wide | OutputFormat::Name) {
+        return Err(Error::usage(format!(
+            "audit cannot print -o {}: use -o table, json, yaml or sarif",
+            format.as_str()
+        )));
+    }
+    if args.files.is_empty() {
+        return Err(Error::usage(
+            "auditing a live cluster is not available in this version yet: audit manifests with -f PATH (a file, a directory, or - for stdin)",
+        ));
+    }
+    let objects = manifests::load(&args.files)?;
+    let mut findings = rules::check(&objects);
+    sort(&mut findings);
+    let report = Report::new(&findings, objects.len());
+    match format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            render::document(&report, format == OutputFormat::Yaml, out)?
+        }
+        OutputFormat::Sarif => render::document(&sarif(&findings), false, out)?,
+        _ => out.write_all(table(&findings, &report, ctx).as_bytes())?,
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let failing = threshold.map_or(0, |t| findings.iter().filter(|f| f.severity >= t).count());
+    if failing > 0 {
+        out.flush()?;
+        return Err(Error::Refused(format!(
+            "{failing} finding(s) at or above --fail-on {}",
+            threshold.map_or("never", Severity::as_str)
+        )));
+    }
+    Ok(())
+}
+
+/// Objects with errors first, then by object; within an object, worst first.
+fn sort(findings: &mut [Finding]) {
+    let mut worst: BTreeMap<ObjectRef, Severity> = BTreeMap::new();
+    for f in findings.iter() {
+        let entry = worst.entry(f.object.clone()).or_insert(f.severity);
+        *entry = (*entry).max(f.severity);
+    }
+    findings.sort_by(|a, b| {
+        (
+            std::cmp::Reverse(worst[&a.object]),
+            &a.object,
+            std::cmp::Reverse(a.severity),
+            a.rule,
+        )
+            .cmp(&(
+                std::cmp::Reverse(worst[&b.object]),
+                &b.object,
+                std::cmp::Reverse(b.severity),
+                b.rule,
+            ))
+    });
+}
+
+fn runtime_rules() -> Vec<&'static str> {
+    catalog::RULES
+        .iter()
+        .filter(|r| r.kind == RuleKind::Runtime)
+        .map(|r| r.id)
+        .collect()
+}
+
+/// `-o json|yaml`: `kind: AuditReport` (documented in the README; fields are only added).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    summary: Summary,
+    /// Runtime rules that need a cluster and were not applied to manifests.
+    not_applied: Vec<&'static str>,
+    findings: &'a [Finding],
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    objects: usize,
+}
+
+impl<'a> Report<'a> {
+    fn new(findings: &'a [Finding], objects: usize) -> Self {
+        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        Report {
+            api_version: render::API_VERSION,
+            kind: "AuditReport",
+            summary: Summary {
+                errors: count(Severity::Error),
+                warnings: count(Severity::Warning),
+                infos: count(Severity::Info),
+                objects,
+            },
+            not_applied: runtime_rules(),
+            findings,
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
+    let color = ctx.palette.color;
+    let mut text = String::new();
+    let mut current: Option<&ObjectRef> = None;
+    for f in findings {
+        if current != Some(&f.object) {
+            if current.is_some() {
+                text.push('\n');
+            }
+            let origin = f
+                .origin
+                .as_ref()
+                .map(|o| format!("  ({}:{})", o.file, o.line))
+                .unwrap_or_default();
+            let title = format!("{} {}/{}", f.object.kind, f.object.namespace, f.object.name);
+            let title = if color {
+                title.bold().to_string()
+            } else {
+                title
+            };
+            text.push_str(&format!("{title}{origin}\n"));
+            current = Some(&f.object);
+        }
+        let severity = format!("{:<8}", f.severity.as_str());
+        let severity = match (color, f.severity) {
+            (false, _) => severity,
+            (true, Severity::Error) => severity.red().to_string(),
+            (true, Severity::Warning) => severity.yellow().to_string(),
+            (true, Severity::Info) => severity.blue().to_string(),
+        };
+        text.push_str(&format!("  {severity} {:<24} {}\n", f.rule, f.message));
+        text.push_str(&format!("  {:<8} {:<24} fix: {}\n", "", "", f.fix));
+    }
+    if !findings.is_empty() {
+        text.push('\n');
+    }
+    let s = &report.summary;
+    text.push_str(&format!(
+        "{}, {}, {} info in {}\n",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        s.infos,
+        plural(s.objects, "object")
+    ));
+    text.push_str(&format!(
+        "Not applied to manifests (they need a cluster): {}\n",
+        report.not_applied.join(", ")
+    ));
+    text
+}
+
+fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()> {
+    let Some(id) = rule else {
+        let rows = catalog::RULES
+            .iter()
+            .map(|r| {
+                vec![
+                    TableCell::from(r.id),
+                    TableCell::from(r.severity.as_str()),
+                    TableCell::from(match r.kind {
+                        RuleKind::Static => "static",
+                        RuleKind::Runtime => "runtime",
+                    }),
+                    TableCell::from(r.summary),
+                ]
+            })
+            .collect();
+        out.write_all(
+            render::table(
+                &["rule", "severity", "kind", "fires when"],
+                rows,
+                ctx.global.no_headers,
+                ctx.palette,
+            )
+            .as_bytes(),
+        )?;
+        return Ok(());
+    };
+    let r = catalog::rule(id).ok_or_else(|| {
+        Error::usage(format!(
+            "no rule {id:?}: `kubectl singleton audit explain` lists them"
+        ))
+    })?;
+    let kind = match r.kind {
+        RuleKind::Static => "static: manifests and live objects",
+        RuleKind::Runtime => "runtime: needs a cluster",
+    };
+    writeln!(out, "{} ({}, {kind})", r.id, r.severity.as_str())?;
+    writeln!(out, "  Fires when {}.", r.summary)?;
+    writeln!(out)?;
+    writeln!(out, "Why:\n  {}", r.rationale)?;
+    writeln!(out)?;
+    writeln!(out, "Fix:")?;
+    for line in r.fix.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    if !r.references.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "References:")?;
+        for link in r.references {
+            writeln!(out, "  - {link}")?;
+        }
+    }
+    Ok(())
+}
+
+/// SARIF 2.1.0, so code-scanning tools can ingest the findings.
+fn sarif(findings: &[Finding]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = catalog::RULES
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": r.rationale },
+                "help": {
+                    "text": format!("{}\n\nFix:\n{}", r.rationale, r.fix),
+                    "markdown": format!("{}\n\n**Fix**\n\n```yaml\n{}\n```", r.rationale, r.fix),
+                },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": { "tags": ["kubernetes", "singleton"] },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            let index = catalog::RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
+            let mut result = serde_json::json!({
+                "ruleId": f.rule,
+                "ruleIndex": index,
+                "level": level(f.severity),
+                "message": { "text": format!("{}: {} (fix: {})", f.object, f.message, f.fix) },
+                "locations": [{
+                    "logicalLocations": [{ "name": f.object.name, "fullyQualifiedName": f.object.to_string(), "kind": "resource" }]
+                }],
+            });
+            if let Some(origin) = &f.origin {
+                result["locations"][0]["physicalLocation"] = serde_json::json!({
+                    "artifactLocation": { "uri": origin.file },
+                    "region": { "startLine": origin.line.max(1) },
+                });
+            }
+            result
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "kubectl-singleton",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
