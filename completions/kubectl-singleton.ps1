@@ -43,7 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show leader-election locks: holder, renew time, expiry by the server''s clock, transitions')
-            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, in manifest files')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, live or in manifest files')
             [CompletionResult]::new('scaffold', 'scaffold', [CompletionResultType]::ParameterValue, 'Generate correct manifests for a singleton workload (not available yet)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one (not available yet)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -217,7 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
         }
         'kubectl-singleton;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show leader-election locks: holder, renew time, expiry by the server''s clock, transitions')
-            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, in manifest files')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, live or in manifest files')
             [CompletionResult]::new('scaffold', 'scaffold', [CompletionResultType]::ParameterValue, 'Generate correct manifests for a singleton workload (not available yet)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one (not available yet)')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')

@@ -134,7 +134,7 @@ impl OutputFormat {
 pub enum Command {
     /// Show leader-election locks: holder, renew time, expiry by the server's clock, transitions
     Status(StatusArgs),
-    /// Find the ways a singleton can run twice or block the cluster, in manifest files
+    /// Find the ways a singleton can run twice or block the cluster, live or in manifest files
     Audit(AuditArgs),
     /// Generate correct manifests for a singleton workload (not available yet)
     Scaffold(PendingArgs),
@@ -180,6 +180,10 @@ pub struct StatusArgs {
 
 const AUDIT_EXAMPLES: &str = "\
 Examples:
+  # Audit the live cluster: every namespace, or the current one
+  kubectl singleton audit -A
+  kubectl singleton audit
+
   # Audit manifests offline: files, directories, or stdin
   kubectl singleton audit -f deploy/
   helm template my-release ./chart | kubectl singleton audit -f -

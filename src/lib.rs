@@ -56,7 +56,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     match &cli.command {
         Command::Status(args) => block_on(commands::status::run(args, &ctx, out)),
         Command::Completion(args) => commands::completion::run(args, out),
-        Command::Audit(args) => commands::audit::run(args, &ctx, out),
+        Command::Audit(args) => block_on(commands::audit::run(args, &ctx, out)),
         Command::Scaffold(_) => commands::not_built("scaffold"),
         Command::Release(_) => commands::not_built("release"),
     }

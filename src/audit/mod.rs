@@ -2,7 +2,9 @@
 //! static rules, and manifest loading. Commands live in `commands::audit`.
 
 pub mod catalog;
+pub mod live;
 pub mod manifests;
 pub mod objects;
 pub mod pdb;
 pub mod rules;
+pub mod runtime;

@@ -52,6 +52,9 @@ pub struct Objects {
     pub hpas: Vec<Located<HorizontalPodAutoscaler>>,
     pub pdbs: Vec<Located<PodDisruptionBudget>>,
     pub services: Vec<Located<Service>>,
+    /// True when these are every Service in scope (a live list), so a missing one is missing;
+    /// manifests may ship their Services elsewhere.
+    pub services_complete: bool,
 }
 
 impl Objects {

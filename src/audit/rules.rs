@@ -19,7 +19,7 @@ pub struct Finding {
     pub fix: String,
 }
 
-fn finding(
+pub(crate) fn finding(
     rule: &'static str,
     object: ObjectRef,
     origin: Option<&Origin>,
@@ -310,7 +310,7 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
             })
             .collect();
         // Only judge what we can see: a bundle without any Service in this namespace may ship it elsewhere.
-        if in_namespace.is_empty() {
+        if in_namespace.is_empty() && !objects.services_complete {
             continue;
         }
         let named = in_namespace

@@ -9,13 +9,13 @@ use serde::Serialize;
 use crate::audit::catalog::{self, RuleKind, Severity};
 use crate::audit::objects::ObjectRef;
 use crate::audit::rules::Finding;
-use crate::audit::{manifests, rules};
+use crate::audit::{live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn, OutputFormat};
 use crate::commands::Context;
 use crate::error::{Error, Result};
 use crate::render::{self, TableCell};
 
-pub fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
+pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
     if let Some(AuditAction::Explain { rule }) = &args.action {
         return explain(rule.as_deref(), ctx, out);
     }
@@ -26,15 +26,24 @@ pub fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> 
             format.as_str()
         )));
     }
-    if args.files.is_empty() {
-        return Err(Error::usage(
-            "auditing a live cluster is not available in this version yet: audit manifests with -f PATH (a file, a directory, or - for stdin)",
-        ));
-    }
-    let objects = manifests::load(&args.files)?;
-    let mut findings = rules::check(&objects);
+    let (findings, objects, not_applied, warnings) = if args.files.is_empty() {
+        let (findings, objects, warnings) = audit_live(ctx).await?;
+        (findings, objects, Vec::new(), warnings)
+    } else {
+        let objects = manifests::load(&args.files)?;
+        (
+            rules::check(&objects),
+            objects.len(),
+            runtime_rules(),
+            Vec::new(),
+        )
+    };
+    let mut findings = findings;
     sort(&mut findings);
-    let report = Report::new(&findings, objects.len());
+    for warning in &warnings {
+        render::warn(warning);
+    }
+    let report = Report::new(&findings, objects, not_applied, warnings);
     match format {
         OutputFormat::Json | OutputFormat::Yaml => {
             render::document(&report, format == OutputFormat::Yaml, out)?
@@ -57,6 +66,44 @@ pub fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> 
         )));
     }
     Ok(())
+}
+
+/// Static and runtime rules over the live cluster; returns findings, objects read, notices.
+async fn audit_live(ctx: &Context) -> Result<(Vec<Finding>, usize, Vec<String>)> {
+    let cluster = crate::cluster::connect(&ctx.global).await?;
+    let namespace =
+        (!ctx.global.all_namespaces).then(|| cluster.namespace(&ctx.global).to_string());
+    let view = live::read(&cluster, namespace.as_deref()).await?;
+    tracing::info!("{} requests", cluster.request_count());
+    let mut findings = rules::check(&view.objects);
+    findings.extend(runtime::check(
+        &view.objects,
+        &view.pods,
+        &view.locks.reports,
+        view.locks.now,
+    ));
+    // A PDB finding also says what the disruption controller itself computed.
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.object.kind == "PodDisruptionBudget")
+    {
+        let status = view
+            .objects
+            .pdbs
+            .iter()
+            .find(|p| {
+                crate::audit::objects::reference("PodDisruptionBudget", &p.object.metadata)
+                    == f.object
+            })
+            .and_then(|p| p.object.status.as_ref());
+        if let Some(status) = status {
+            f.message.push_str(&format!(
+                " (status.disruptionsAllowed: {})",
+                status.disruptions_allowed
+            ));
+        }
+    }
+    Ok((findings, view.objects.len(), view.notices))
 }
 
 /// Objects with errors first, then by object; within an object, worst first.
@@ -99,6 +146,8 @@ struct Report<'a> {
     summary: Summary,
     /// Runtime rules that need a cluster and were not applied to manifests.
     not_applied: Vec<&'static str>,
+    /// Parts of the cluster RBAC withheld, and the rules skipped for it.
+    warnings: Vec<String>,
     findings: &'a [Finding],
 }
 
@@ -111,7 +160,12 @@ struct Summary {
 }
 
 impl<'a> Report<'a> {
-    fn new(findings: &'a [Finding], objects: usize) -> Self {
+    fn new(
+        findings: &'a [Finding],
+        objects: usize,
+        not_applied: Vec<&'static str>,
+        warnings: Vec<String>,
+    ) -> Self {
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         Report {
             api_version: render::API_VERSION,
@@ -122,7 +176,8 @@ impl<'a> Report<'a> {
                 infos: count(Severity::Info),
                 objects,
             },
-            not_applied: runtime_rules(),
+            not_applied,
+            warnings,
             findings,
         }
     }
@@ -180,10 +235,12 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
         s.infos,
         plural(s.objects, "object")
     ));
-    text.push_str(&format!(
-        "Not applied to manifests (they need a cluster): {}\n",
-        report.not_applied.join(", ")
-    ));
+    if !report.not_applied.is_empty() {
+        let rules = report.not_applied.join(", ");
+        text.push_str(&format!(
+            "Not applied to manifests (they need a cluster): {rules}\n"
+        ));
+    }
     text
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests against a real control plane (kube-apiserver, kube-controller-manager,
 //! kube-scheduler, etcd, kwok nodes) started by tests/cluster/cluster.sh.
 
+mod audit;
 mod harness;
 mod status;

@@ -1,0 +1,242 @@
+use serde_json::Value;
+
+use crate::harness::{cluster, eventually, stderr, stdout};
+
+fn example(name: &str, namespace: &str) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name),
+    )
+    .unwrap();
+    text.replace(
+        "namespace: billing-fixed",
+        &format!("namespace: {namespace}"),
+    )
+    .replace("namespace: billing", &format!("namespace: {namespace}"))
+}
+
+/// (rule, kind/name) of every finding, sorted.
+fn findings(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                format!(
+                    "{}/{}",
+                    f["object"]["kind"].as_str().unwrap(),
+                    f["object"]["name"].as_str().unwrap()
+                ),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn audit_json(args: &[&str]) -> (Option<i32>, Value) {
+    let out = cluster().singleton(args);
+    let doc = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&out), stderr(&out)));
+    (out.status.code(), doc)
+}
+
+#[test]
+fn live_audit_finds_exactly_the_violations_and_nothing_in_correct_workloads() {
+    let c = cluster();
+    let bad = c.namespace("audit-bad");
+    c.apply(&example("bad-singletons.yaml", &bad));
+    // Two PDBs over one (three-replica) Deployment.
+    c.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: {bad}}}\nspec:\n  replicas: 3\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/api:1}}]}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: api-a, namespace: {bad}}}\nspec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: api}}}}}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: api-b, namespace: {bad}}}\nspec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: api}}}}}}\n"
+    ));
+    // A replicas-1 RollingUpdate Deployment caught mid-rollout: the new pod can never schedule,
+    // so the old one keeps running beside it.
+    let migrator = |selector: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: migrator, namespace: {bad}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: migrator}}}}\n  template:\n    metadata: {{labels: {{app: migrator}}}}\n    spec: {{{selector}containers: [{{name: c, image: example.invalid/m:1}}]}}\n"
+        )
+    };
+    c.apply(&migrator(""));
+    let running = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            &bad,
+            "-l",
+            "app=migrator",
+            "--field-selector=status.phase=Running",
+            "-o",
+            "name",
+        ])
+    };
+    assert!(
+        eventually(60, || !running().is_empty()),
+        "migrator never ran"
+    );
+    c.apply(&migrator("nodeSelector: {e2e/nowhere: 'true'}, "));
+    let count = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            &bad,
+            "-l",
+            "app=migrator",
+            "-o",
+            "name",
+        ])
+        .lines()
+        .count()
+    };
+    assert!(
+        eventually(60, || count() == 2),
+        "rollout never started a second pod"
+    );
+
+    let expected: Vec<(String, String)> = {
+        let mut v: Vec<(String, String)> = [
+            ("rollout-surge", "Deployment/report-scheduler"),
+            ("grace-period-zero", "Deployment/report-scheduler"),
+            (
+                "hpa-scales-singleton",
+                "HorizontalPodAutoscaler/report-scheduler",
+            ),
+            ("pdb-blocks-drain", "PodDisruptionBudget/report-scheduler"),
+            (
+                "pdb-unhealthy-eviction",
+                "PodDisruptionBudget/report-scheduler",
+            ),
+            ("cronjob-concurrency", "CronJob/invoice-export"),
+            ("cronjob-no-deadline", "CronJob/invoice-export"),
+            ("statefulset-service", "StatefulSet/ledger"),
+            ("pdb-overlap", "Deployment/api"),
+            ("rollout-surge", "Deployment/migrator"),
+            ("duplicate-instances", "Deployment/migrator"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        v.sort();
+        v
+    };
+    // The disruption controller (kube-controller-manager) computes the PDB status a moment later.
+    let blocks_drain_message = |doc: &Value| -> String {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "pdb-blocks-drain")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let mut last = Value::Null;
+    let settled = eventually(60, || {
+        let (code, doc) = audit_json(&["audit", "-n", &bad, "-o", "json"]);
+        let ok = code == Some(1)
+            && findings(&doc) == expected
+            && blocks_drain_message(&doc).contains("status.disruptionsAllowed: 0");
+        last = doc;
+        ok
+    });
+    assert!(
+        settled,
+        "expected {expected:#?}\ngot {:#?}\n{last}",
+        findings(&last)
+    );
+
+    // The same manifests offline give the same static findings.
+    let offline = c.singleton(&["audit", "-f", "examples/bad-singletons.yaml", "-o", "json"]);
+    let offline: Value = serde_json::from_str(&stdout(&offline)).unwrap();
+    for f in findings(&offline) {
+        assert!(expected.contains(&f), "offline finding {f:?} missing live");
+    }
+
+    let good = c.namespace("audit-good");
+    c.apply(&example("good-singletons.yaml", &good));
+    let consumers = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            &good,
+            "-l",
+            "app=queue-consumer",
+            "-o",
+            "name",
+        ])
+        .lines()
+        .count()
+    };
+    assert!(
+        eventually(60, || consumers() == 2),
+        "queue-consumer pods never appeared"
+    );
+    let out = c.singleton(&["audit", "-n", &good, "--fail-on", "warning"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).starts_with("0 errors, 0 warnings, 0 info in "),
+        "{}",
+        stdout(&out)
+    );
+
+    c.kubectl_ok(&["delete", "namespace", &bad, &good, "--wait=false"]);
+}
+
+#[test]
+fn live_audit_degrades_when_rbac_withholds_a_kind() {
+    let c = cluster();
+    let ns = c.namespace("audit-rbac");
+    // A ServiceAccount that may list everything the audit reads except HPAs.
+    c.apply(&format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: auditor, namespace: {ns}}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: auditor, namespace: {ns}}}\nrules:\n- apiGroups: ['', apps, batch, policy, coordination.k8s.io]\n  resources: [pods, services, configmaps, endpoints, deployments, statefulsets, replicasets, cronjobs, poddisruptionbudgets, leases]\n  verbs: [get, list]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: auditor, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: auditor}}\nsubjects: [{{kind: ServiceAccount, name: auditor, namespace: {ns}}}]\n"
+    ));
+    c.apply(&format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: nightly, namespace: {ns}}}\nspec:\n  schedule: '0 3 * * *'\n  jobTemplate:\n    spec:\n      template:\n        spec: {{restartPolicy: Never, containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+    ));
+    let user = format!("system:serviceaccount:{ns}:auditor");
+    let out = c.singleton(&[
+        "audit",
+        "-n",
+        &ns,
+        "--as",
+        &user,
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with(
+            "rules hpa-scales-singleton skipped: cannot list horizontalpodautoscalers"
+        )),
+        "{doc}"
+    );
+    assert!(
+        stderr(&out).contains("Warning: rules hpa-scales-singleton skipped"),
+        "{}",
+        stderr(&out)
+    );
+    // The rest still ran.
+    assert!(
+        findings(&doc).contains(&(
+            "cronjob-concurrency".to_string(),
+            "CronJob/nightly".to_string()
+        )),
+        "{doc}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
