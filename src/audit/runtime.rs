@@ -149,3 +149,165 @@ pub fn check(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::manifests;
+    use crate::lease::{Expiry, LeaderLock, PodSummary};
+    use k8s_openapi::api::core::v1::PodStatus;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use std::collections::BTreeMap;
+
+    const NOW: &str = "2026-01-01T00:01:00Z";
+
+    fn pod(name: &str, app: &str, phase: &str) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                labels: Some(BTreeMap::from([("app".to_string(), app.to_string())])),
+                ..Default::default()
+            },
+            spec: None,
+            status: Some(PodStatus {
+                phase: Some(phase.into()),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn objects() -> Objects {
+        manifests::parse(
+            "t.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec:\n  replicas: 1\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: typo, namespace: ns}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: wbe}}}\n",
+        )
+        .unwrap()
+    }
+
+    fn ids(findings: &[Finding]) -> Vec<&str> {
+        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn two_living_pods_of_a_singleton_are_duplicates_finished_ones_are_not() {
+        let now = NOW.parse().unwrap();
+        let one = [
+            pod("web-1", "web", "Running"),
+            pod("web-0", "web", "Succeeded"),
+        ];
+        assert_eq!(ids(&check(&objects(), &one, &[], now)), vec!["pdb-no-pods"]);
+        let two = [
+            pod("web-1", "web", "Running"),
+            pod("web-2", "web", "Pending"),
+        ];
+        assert_eq!(
+            ids(&check(&objects(), &two, &[], now)),
+            vec!["duplicate-instances", "pdb-no-pods"]
+        );
+    }
+
+    fn report(
+        kind: LockKind,
+        state: State,
+        holder_pod: Option<HolderPod>,
+        renew: &str,
+    ) -> LockReport {
+        let lock = LeaderLock {
+            kind,
+            namespace: "ns".into(),
+            name: "l".into(),
+            holder: Some("web-1".into()),
+            lease_duration: Some(SignedDuration::from_secs(15)),
+            acquire_time: None,
+            renew_time: Some(renew.parse().unwrap()),
+            transitions: None,
+            created: None,
+            strategy: None,
+            preferred_holder: None,
+            problem: None,
+        };
+        LockReport {
+            lock,
+            expiry: Expiry::Unknown,
+            holder_pod,
+            state,
+            candidates: vec![],
+        }
+    }
+
+    #[test]
+    fn lease_rules_follow_the_lock_state() {
+        let now = NOW.parse().unwrap();
+        let empty = Objects::default();
+        let gone = HolderPod::Gone {
+            pod: "web-1".into(),
+            owner: "ReplicaSet/web-5d8f9c7b6".into(),
+        };
+        let unready = HolderPod::Found(PodSummary {
+            name: "web-1".into(),
+            ..Default::default()
+        });
+        let cases = [
+            (
+                report(
+                    LockKind::Lease,
+                    State::Held,
+                    Some(HolderPod::Unmapped),
+                    "2026-01-01T00:00:59Z",
+                ),
+                vec![],
+            ),
+            (
+                report(
+                    LockKind::Lease,
+                    State::Orphaned,
+                    Some(gone),
+                    "2026-01-01T00:00:59Z",
+                ),
+                vec!["lease-orphaned"],
+            ),
+            (
+                report(
+                    LockKind::Lease,
+                    State::Expired,
+                    None,
+                    "2026-01-01T00:00:00Z",
+                ),
+                vec!["lease-expired"],
+            ),
+            (
+                report(
+                    LockKind::Lease,
+                    State::Unready,
+                    Some(unready),
+                    "2026-01-01T00:00:59Z",
+                ),
+                vec!["lease-holder-unready"],
+            ),
+            (
+                report(LockKind::Lease, State::Held, None, "2026-01-01T00:01:30Z"),
+                vec!["lease-clock-skew"],
+            ),
+            (
+                report(
+                    LockKind::ConfigMap,
+                    State::Held,
+                    None,
+                    "2026-01-01T00:00:59Z",
+                ),
+                vec!["legacy-lock"],
+            ),
+        ];
+        for (lock, expected) in cases {
+            let state = lock.state;
+            assert_eq!(
+                ids(&check(&empty, &[], &[lock], now)),
+                expected,
+                "{state:?}"
+            );
+        }
+    }
+}
