@@ -149,6 +149,32 @@ fn live_audit_finds_exactly_the_violations_and_nothing_in_correct_workloads() {
         findings(&last)
     );
 
+    // The rule's claim, proven: draining the node of the guarded pod cannot evict it.
+    let node = c.kubectl_ok(&[
+        "get",
+        "pods",
+        "-n",
+        &bad,
+        "-l",
+        "app=report-scheduler",
+        "-o",
+        "jsonpath={.items[0].spec.nodeName}",
+    ]);
+    assert!(!node.is_empty(), "report-scheduler has no node");
+    let selector = "--pod-selector=app=report-scheduler";
+    let drain = c.kubectl(&[
+        "drain",
+        &node,
+        selector,
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=8s",
+    ]);
+    c.kubectl_ok(&["uncordon", &node]);
+    assert!(!drain.status.success(), "drain succeeded despite the PDB");
+    let why = stderr(&drain) + &stdout(&drain);
+    assert!(why.contains("disruption budget"), "{why}");
+
     // The same manifests offline give the same static findings.
     let offline = c.singleton(&["audit", "-f", "examples/bad-singletons.yaml", "-o", "json"]);
     let offline: Value = serde_json::from_str(&stdout(&offline)).unwrap();
