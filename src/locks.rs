@@ -70,7 +70,12 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
     let candidates = match candidates? {
         Ok(found) => found,
         Err(notice) => {
-            notices.push(notice);
+            // Candidates only matter for coordinated leases; don't nag everyone else.
+            if locks.iter().any(|l| l.strategy.is_some()) {
+                notices.push(notice);
+            } else {
+                tracing::info!("{notice}");
+            }
             HashMap::new()
         }
     };

@@ -708,3 +708,30 @@ fn watch_resumes_after_a_dropped_connection_without_losing_or_repeating_a_change
     assert_eq!(messages.len(), total, "repeated lines: {seen:#?}");
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn without_configmap_access_the_lease_view_still_works_with_a_notice() {
+    let c = cluster();
+    let ns = c.namespace("rbac-status");
+    c.apply(&format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: viewer, namespace: {ns}}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: viewer, namespace: {ns}}}\nrules:\n- apiGroups: [coordination.k8s.io]\n  resources: [leases]\n  verbs: [get, list]\n- apiGroups: ['']\n  resources: [pods, endpoints]\n  verbs: [get, list]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: viewer, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: viewer}}\nsubjects: [{{kind: ServiceAccount, name: viewer, namespace: {ns}}}]\n"
+    ));
+    c.apply(&lease_yaml(&ns, "visible", "someone", 300));
+    let user = format!("system:serviceaccount:{ns}:viewer");
+    let out = c.singleton(&["status", "-n", &ns, "--as", &user, "--no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l.starts_with("visible ")),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "Warning: legacy ConfigMap locks not shown: cannot list configmaps in namespace"
+        ),
+        "{err}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
