@@ -46,7 +46,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s h -
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -122,6 +122,16 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audi
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l image -d 'Container image' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l port -d 'Container port: adds TCP readiness/liveness probes (and the Service port for statefulset)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l grace-period -d 'terminationGracePeriodSeconds: time to finish work and release a lease' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l storage -d 'statefulset: a ReadWriteOnce volume of this size mounted at /data (e.g. 10Gi)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l schedule -d 'cronjob: the cron schedule (required), e.g. "0 3 * * *"' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l replicas -d 'leader-election: number of candidates (default 2)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l lease-duration -d 'leader-election: leaseDuration (default 15s)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l renew-deadline -d 'leader-election: renewDeadline (default 10s)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l retry-period -d 'leader-election: retryPeriod (default 2s)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l out-dir -d 'Write one file per object into this directory instead of printing' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -137,10 +147,11 @@ yaml\t''
 name\t''
 sarif\t''"
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l force -d 'With --out-dir: overwrite existing files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-headers -d 'Don\'t print table headers'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l context -d 'The kubeconfig context to use' -r
@@ -184,7 +195,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton workload (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -136,8 +136,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Find the ways a singleton can run twice or block the cluster, live or in manifest files
     Audit(AuditArgs),
-    /// Generate correct manifests for a singleton workload (not available yet)
-    Scaffold(PendingArgs),
+    /// Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election
+    Scaffold(ScaffoldArgs),
     /// Hand a lease over without two leaders, or free an orphaned one (not available yet)
     Release(PendingArgs),
     /// Print a shell completion script
@@ -226,6 +226,75 @@ pub enum FailOn {
     Warning,
     Info,
     Never,
+}
+
+const SCAFFOLD_EXAMPLES: &str = "\
+Examples:
+  # A strict at-most-one StatefulSet with storage and probes
+  kubectl singleton scaffold statefulset ledger --image registry.example/ledger:5.2 --port 7000 --storage 10Gi -n billing
+
+  # A CronJob whose runs never overlap
+  kubectl singleton scaffold cronjob invoice-export --image registry.example/export:1.0 --schedule \"*/10 * * * *\"
+
+  # Three leader-election candidates, written as one file per object
+  kubectl singleton scaffold leader-election queue-consumer --image registry.example/consumer:3 --replicas 3 --out-dir k8s/
+
+  # Straight into the cluster, then check it
+  kubectl singleton scaffold deployment report-scheduler --image registry.example/rs:2 | kubectl apply -f -";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = SCAFFOLD_EXAMPLES)]
+pub struct ScaffoldArgs {
+    /// The singleton pattern
+    #[arg(value_enum)]
+    pub kind: crate::scaffold::Pattern,
+
+    /// Name of the workload and its objects (a DNS-1123 label)
+    pub name: String,
+
+    /// Container image
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+
+    /// Container port: adds TCP readiness/liveness probes (and the Service port for statefulset)
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// terminationGracePeriodSeconds: time to finish work and release a lease
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub grace_period: i64,
+
+    /// statefulset: a ReadWriteOnce volume of this size mounted at /data (e.g. 10Gi)
+    #[arg(long, value_name = "SIZE")]
+    pub storage: Option<String>,
+
+    /// cronjob: the cron schedule (required), e.g. "0 3 * * *"
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+
+    /// leader-election: number of candidates (default 2)
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<i32>,
+
+    /// leader-election: leaseDuration (default 15s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub lease_duration: Option<Duration>,
+
+    /// leader-election: renewDeadline (default 10s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub renew_deadline: Option<Duration>,
+
+    /// leader-election: retryPeriod (default 2s)
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub retry_period: Option<Duration>,
+
+    /// Write one file per object into this directory instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// With --out-dir: overwrite existing files
+    #[arg(long, requires = "out_dir")]
+    pub force: bool,
 }
 
 /// A command that is designed but not built yet: it takes no arguments and says so.

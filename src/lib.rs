@@ -12,6 +12,7 @@ pub mod error;
 pub mod lease;
 pub mod locks;
 pub mod render;
+pub mod scaffold;
 pub mod watch;
 pub mod yaml;
 
@@ -57,7 +58,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
         Command::Status(args) => block_on(commands::status::run(args, &ctx, out)),
         Command::Completion(args) => commands::completion::run(args, out),
         Command::Audit(args) => block_on(commands::audit::run(args, &ctx, out)),
-        Command::Scaffold(_) => commands::not_built("scaffold"),
+        Command::Scaffold(args) => commands::scaffold::run(args, &ctx, out),
         Command::Release(_) => commands::not_built("release"),
     }
 }

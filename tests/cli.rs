@@ -81,7 +81,7 @@ fn version_matches_the_crate() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for command in ["scaffold", "release"] {
+    for command in ["release"] {
         let out = bin().arg(command).output().unwrap();
         assert_one_line_error(&out, 2, "not available in this version yet");
     }

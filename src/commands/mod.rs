@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod completion;
+pub mod scaffold;
 pub mod status;
 
 use crate::cli::GlobalArgs;
