@@ -3,4 +3,5 @@
 
 mod audit;
 mod harness;
+mod scaffold;
 mod status;

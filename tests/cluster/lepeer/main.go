@@ -43,6 +43,7 @@ type options struct {
 	releaseOnCancel bool
 	coordinated     bool
 	binaryVersion   string
+	impersonate     string
 }
 
 // event is one line of output; tests parse these.
@@ -83,6 +84,7 @@ func main() {
 	flag.BoolVar(&o.releaseOnCancel, "release-on-cancel", true, "release the lease when stopping")
 	flag.BoolVar(&o.coordinated, "coordinated", false, "coordinated leader election: publish a LeaseCandidate and let the apiserver pick the leader")
 	flag.StringVar(&o.binaryVersion, "binary-version", "1.36.0", "binaryVersion advertised in the LeaseCandidate (coordinated mode)")
+	flag.StringVar(&o.impersonate, "as", "", "user to impersonate, e.g. system:serviceaccount:NS:NAME, to run with exactly that account's RBAC")
 	klog.InitFlags(nil)
 	flag.Parse()
 	if o.name == "" || o.identity == "" {
@@ -110,6 +112,7 @@ func run(o options) error {
 	}
 	// A hung request must not outlast the renew deadline (as client-go's own docs advise).
 	config.Timeout = o.renewDeadline / 2
+	config.Impersonate.UserName = o.impersonate
 	client, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return err
