@@ -504,12 +504,28 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__release)
-            opts="-n -A -o -v -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-y -n -A -o -v -h -V --kind --evict --force --to --expect-holder --wait --no-wait --dry-run --yes --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --kind)
+                    COMPREPLY=($(compgen -W "lease configmap endpoints" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -47,7 +47,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s V -
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s l -l selector -d 'Label selector to filter leases (e.g. app=scheduler,tier!=web)' -r
@@ -153,6 +153,12 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaf
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l kind -d 'The object that carries the lock' -r -f -a "lease\t''
+configmap\t''
+endpoints\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l to -d 'Hand over to this identity: sets spec.preferredHolder on a coordinated lease; on a plain lease only with --force, by writing the holder directly' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l expect-holder -d 'Abort (exit 1) unless the lock is held by exactly this identity' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l wait -d 'How long to wait for a different holder to take the lock' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -168,6 +174,11 @@ yaml\t''
 name\t''
 sarif\t''"
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l evict -d 'Stop a live holder first: evict its pod through the Eviction API (PDBs respected), wait until it is gone, then free the lock if it still names the old holder'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l force -d 'Free the lock even though its holder is alive (it may take the lock back or run beside the next leader until its renewDeadline)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-wait -d 'Don\'t wait for a new leader'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l dry-run -d 'Print the plan and the exact write; change nothing'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s y -l yes -d 'Don\'t ask for confirmation (required without a terminal)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-headers -d 'Don\'t print table headers'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
@@ -196,7 +207,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one (not available yet)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'

@@ -45,7 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show leader-election locks: holder, renew time, expiry by the server''s clock, transitions')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, live or in manifest files')
             [CompletionResult]::new('scaffold', 'scaffold', [CompletionResultType]::ParameterValue, 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election')
-            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one (not available yet)')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -179,6 +179,10 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             break
         }
         'kubectl-singleton;release' {
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'The object that carries the lock')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Hand over to this identity: sets spec.preferredHolder on a coordinated lease; on a plain lease only with --force, by writing the holder directly')
+            [CompletionResult]::new('--expect-holder', '--expect-holder', [CompletionResultType]::ParameterName, 'Abort (exit 1) unless the lock is held by exactly this identity')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for a different holder to take the lock')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
@@ -192,6 +196,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
+            [CompletionResult]::new('--evict', '--evict', [CompletionResultType]::ParameterName, 'Stop a live holder first: evict its pod through the Eviction API (PDBs respected), wait until it is gone, then free the lock if it still names the old holder')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Free the lock even though its holder is alive (it may take the lock back or run beside the next leader until its renewDeadline)')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Don''t wait for a new leader')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and the exact write; change nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Don''t ask for confirmation (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Don''t ask for confirmation (required without a terminal)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Don''t print table headers')
@@ -230,7 +240,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show leader-election locks: holder, renew time, expiry by the server''s clock, transitions')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Find the ways a singleton can run twice or block the cluster, live or in manifest files')
             [CompletionResult]::new('scaffold', 'scaffold', [CompletionResultType]::ParameterValue, 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election')
-            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one (not available yet)')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Hand a lease over without two leaders, or free an orphaned one')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

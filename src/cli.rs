@@ -138,8 +138,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election
     Scaffold(ScaffoldArgs),
-    /// Hand a lease over without two leaders, or free an orphaned one (not available yet)
-    Release(PendingArgs),
+    /// Hand a lease over without two leaders, or free an orphaned one
+    Release(ReleaseArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
 }
@@ -297,9 +297,70 @@ pub struct ScaffoldArgs {
     pub force: bool,
 }
 
-/// A command that is designed but not built yet: it takes no arguments and says so.
+const RELEASE_EXAMPLES: &str = "\
+Examples:
+  # Free a lease whose holder is dead (expired, or its pod is gone)
+  kubectl singleton release report-scheduler -n billing -y
+
+  # Hand over from a live leader: evict its pod (PDBs respected), then free the lease
+  kubectl singleton release queue-consumer -n billing --evict -y
+
+  # See the plan and the exact write without changing anything
+  kubectl singleton release queue-consumer -n billing --evict --dry-run";
+
+/// Which object carries the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockKindArg {
+    Lease,
+    Configmap,
+    Endpoints,
+}
+
 #[derive(Debug, Clone, Args)]
-pub struct PendingArgs {}
+#[command(after_help = RELEASE_EXAMPLES)]
+pub struct ReleaseArgs {
+    /// Name of the lock
+    pub name: String,
+
+    /// The object that carries the lock
+    #[arg(long, value_enum, default_value_t = LockKindArg::Lease)]
+    pub kind: LockKindArg,
+
+    /// Stop a live holder first: evict its pod through the Eviction API (PDBs respected), wait
+    /// until it is gone, then free the lock if it still names the old holder
+    #[arg(long, conflicts_with = "force")]
+    pub evict: bool,
+
+    /// Free the lock even though its holder is alive (it may take the lock back or run beside the
+    /// next leader until its renewDeadline)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Hand over to this identity: sets spec.preferredHolder on a coordinated lease; on a plain
+    /// lease only with --force, by writing the holder directly
+    #[arg(long, value_name = "IDENTITY")]
+    pub to: Option<String>,
+
+    /// Abort (exit 1) unless the lock is held by exactly this identity
+    #[arg(long, value_name = "IDENTITY")]
+    pub expect_holder: Option<String>,
+
+    /// How long to wait for a different holder to take the lock
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout, default_value = "60s")]
+    pub wait: Duration,
+
+    /// Don't wait for a new leader
+    #[arg(long, conflicts_with = "wait")]
+    pub no_wait: bool,
+
+    /// Print the plan and the exact write; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Don't ask for confirmation (required without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
 
 const COMPLETION_EXAMPLES: &str = "\
 Examples:

@@ -78,6 +78,9 @@ pub async fn connect(global: &GlobalArgs) -> Result<Cluster> {
         config.write_timeout = Some(limit);
         config.reset_reader_on_write = true;
     }
+    // kube retries 429/503/504 by default; an eviction's 429 means "a PodDisruptionBudget says
+    // no" and must reach us at once (kubectl does not retry either).
+    config.default_retry = false;
     let server_url = config
         .cluster_url
         .to_string()

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod commands;
 pub mod duration;
 pub mod error;
+pub mod handover;
 pub mod lease;
 pub mod locks;
 pub mod render;
@@ -59,7 +60,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
         Command::Completion(args) => commands::completion::run(args, out),
         Command::Audit(args) => block_on(commands::audit::run(args, &ctx, out)),
         Command::Scaffold(args) => commands::scaffold::run(args, &ctx, out),
-        Command::Release(_) => commands::not_built("release"),
+        Command::Release(args) => block_on(commands::release::run(args, &ctx, out)),
     }
 }
 

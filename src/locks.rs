@@ -119,6 +119,21 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
     })
 }
 
+/// The report for one lock already read (holder pod looked up, state judged now).
+pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<LockReport> {
+    let (mut holders, _) = resolve_holders(cluster, std::slice::from_ref(&lock)).await?;
+    let holder_pod = holders.pop().flatten();
+    let expiry = lock.expiry(cluster.server_now());
+    let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
+    Ok(LockReport {
+        lock,
+        expiry,
+        holder_pod,
+        state,
+        candidates: Vec::new(),
+    })
+}
+
 fn scope_words(namespace: Option<&str>) -> String {
     match namespace {
         Some(ns) => format!("in namespace {ns}"),

@@ -464,15 +464,23 @@ pub fn check_image(image: &str) -> Result<(), String> {
                 .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
             && !t.starts_with(['.', '-'])
     });
+    let mut parts: Vec<&str> = repository.split('/').collect();
+    // The first component is a registry host only when it looks like one (docker's rule).
+    let registry_ok = match parts.first() {
+        Some(first) if parts.len() > 1 && (first.contains(['.', ':']) || *first == "localhost") => {
+            let host = parts.remove(0);
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+        }
+        _ => true,
+    };
     let repo_ok = !repository.is_empty()
-        && repository.split('/').enumerate().all(|(i, part)| {
+        && registry_ok
+        && parts.iter().all(|part| {
             !part.is_empty()
-                && part.chars().all(|c| {
-                    c.is_ascii_lowercase()
-                        || c.is_ascii_digit()
-                        || "._-".contains(c)
-                        || (i == 0 && (c == ':' || c.is_ascii_uppercase()))
-                })
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
         });
     if digest_ok && tag_ok && repo_ok {
         Ok(())

@@ -80,12 +80,6 @@ fn version_matches_the_crate() {
 }
 
 #[test]
-fn release_is_not_built_yet_and_says_so_with_exit_2() {
-    let out = bin().arg("release").output().unwrap();
-    assert_one_line_error(&out, 2, "not available in this version yet");
-}
-
-#[test]
 fn bad_flags_are_usage_errors_in_one_line() {
     assert_one_line_error(
         &bin().args(["status", "--bogus"]).output().unwrap(),

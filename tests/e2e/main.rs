@@ -3,5 +3,6 @@
 
 mod audit;
 mod harness;
+mod release;
 mod scaffold;
 mod status;

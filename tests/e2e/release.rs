@@ -1,0 +1,299 @@
+use serde_json::Value;
+
+use crate::harness::{TestCluster, cluster, eventually, stderr, stdout};
+
+fn now_micro() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+fn lease(c: &TestCluster, ns: &str, name: &str, holder: &str) {
+    c.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  holderIdentity: '{holder}'\n  leaseDurationSeconds: 300\n  renewTime: '{now}'\n  acquireTime: '{now}'\n  leaseTransitions: 4\n",
+        now = now_micro()
+    ));
+}
+
+fn lease_json(c: &TestCluster, ns: &str, name: &str) -> Value {
+    serde_json::from_str(&c.kubectl_ok(&["get", "lease", name, "-n", ns, "-o", "json"])).unwrap()
+}
+
+fn deployment(c: &TestCluster, ns: &str, name: &str, replicas: u8) -> Vec<String> {
+    c.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+    ));
+    let pods = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            ns,
+            "-l",
+            &format!("app={name}"),
+            "--field-selector=status.phase=Running",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
+    };
+    assert!(
+        eventually(60, || pods().split_whitespace().count()
+            == replicas as usize),
+        "pods: {}",
+        pods()
+    );
+    pods().split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn a_live_holder_is_refused_and_nothing_changes_without_consent() {
+    let c = cluster();
+    let ns = c.namespace("release-refuse");
+    let pods = deployment(c, &ns, "app", 1);
+    lease(c, &ns, "lock", &pods[0]);
+    let rv = || lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let before = rv();
+
+    let refused = c.singleton(&["release", "lock", "-n", &ns, "-y"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("is alive"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(rv(), before, "a refused release changed the lease");
+
+    let dry = c.singleton(&["release", "lock", "-n", &ns, "--force", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("plan: FORCE") && stdout(&dry).contains("--dry-run: nothing changed"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        stdout(&dry).contains(&format!(
+            "if resourceVersion is still {}",
+            before.as_str().unwrap()
+        )),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(rv(), before);
+
+    let no_tty = c.singleton(&["release", "lock", "-n", &ns, "--force"]);
+    assert_eq!(no_tty.status.code(), Some(1));
+    assert!(
+        stderr(&no_tty).contains("not a terminal and no -y"),
+        "{}",
+        stderr(&no_tty)
+    );
+    assert_eq!(rv(), before);
+
+    let wrong = c.singleton(&[
+        "release",
+        "lock",
+        "-n",
+        &ns,
+        "--force",
+        "-y",
+        "--expect-holder",
+        "someone-else",
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(rv(), before);
+
+    let forced = c.singleton(&["release", "lock", "-n", &ns, "--force", "-y", "--no-wait"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert!(stderr(&forced).contains("Warning:"), "{}", stderr(&forced));
+    let spec = &lease_json(c, &ns, "lock")["spec"];
+    assert_eq!(spec["holderIdentity"], "", "{spec}");
+    assert_eq!(spec["leaseDurationSeconds"], 1, "{spec}");
+    assert_eq!(spec["leaseTransitions"], 4, "transitions are kept: {spec}");
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn an_orphaned_lease_is_freed_and_a_standby_leads_before_it_would_have_expired() {
+    let c = cluster();
+    let ns = c.namespace("release-orphan");
+    let pods = deployment(c, &ns, "workers", 2);
+    let timings = [
+        "--lease-duration=15s",
+        "--renew-deadline=10s",
+        "--retry-period=500ms",
+        "--release-on-cancel=false",
+    ];
+    let mut leader = c.peer(&ns, "jobs", &pods[0], &timings);
+    assert!(
+        eventually(30, || leader.has_event("started_leading")),
+        "{:?}",
+        leader.events()
+    );
+    let standby = c.peer(&ns, "jobs", &pods[1], &timings);
+    leader.kill();
+    c.kubectl_ok(&[
+        "delete",
+        "pod",
+        &pods[0],
+        "-n",
+        &ns,
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    let renewed: jiff::Timestamp = lease_json(c, &ns, "jobs")["spec"]["renewTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let out = c.singleton(&["release", "jobs", "-n", &ns, "-y", "--wait", "30s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("state Orphaned") && text.contains("freed the lock"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("new leader {}", pods[1])), "{text}");
+    let acquired: jiff::Timestamp = lease_json(c, &ns, "jobs")["spec"]["acquireTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        acquired < renewed + jiff::SignedDuration::from_secs(15),
+        "the standby only led after the old lease would have expired anyway ({acquired} vs {renewed} + 15s)"
+    );
+    assert!(standby.has_event("started_leading"));
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+/// When each peer led, from its own event log: (started_leading, stopped leading or exit).
+fn leadership(events: &[Value]) -> Option<(String, Option<String>)> {
+    let start = events.iter().find(|e| e["event"] == "started_leading")?["time"]
+        .as_str()?
+        .to_string();
+    let end = events
+        .iter()
+        .find(|e| e["event"] == "stopped_leading" || e["event"] == "exited")
+        .and_then(|e| e["time"].as_str())
+        .map(str::to_string);
+    Some((start, end))
+}
+
+#[test]
+fn evict_hands_over_without_two_leaders() {
+    let c = cluster();
+    let ns = c.namespace("release-evict");
+    let pods = deployment(c, &ns, "consumer", 3);
+    let timings = [
+        "--lease-duration=15s",
+        "--renew-deadline=10s",
+        "--retry-period=2s",
+        "--release-on-cancel=false",
+    ];
+    let mut peers: Vec<_> = pods
+        .iter()
+        .map(|p| c.peer(&ns, "consumer", p, &timings))
+        .collect();
+    assert!(
+        eventually(30, || peers.iter().any(|p| p.has_event("started_leading"))),
+        "no leader"
+    );
+    let old = lease_json(c, &ns, "consumer")["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let out = c.singleton(&[
+        "release", "consumer", "-n", &ns, "--evict", "-y", "--wait", "60s",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains(&format!("evicted pod {ns}/{old}")), "{text}");
+    assert!(text.contains("new leader "), "{text}");
+    let new = lease_json(c, &ns, "consumer")["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new, old);
+
+    // The peers' own logs: the old leader stopped before the new one started.
+    let old_peer = pods.iter().position(|p| *p == old).unwrap();
+    assert!(
+        eventually(10, || peers[old_peer].exited()),
+        "the evicted peer never exited"
+    );
+    let (_, old_end) = leadership(&peers[old_peer].events()).unwrap();
+    let old_end = old_end.expect("the old leader never stopped");
+    let new_peer = pods.iter().position(|p| *p == new).unwrap();
+    let (new_start, _) = leadership(&peers[new_peer].events()).unwrap();
+    let parse = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
+    assert!(
+        parse(&old_end) <= parse(&new_start),
+        "two leaders: old until {old_end}, new from {new_start}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn evict_blocked_by_a_pdb_names_it_and_changes_nothing() {
+    let c = cluster();
+    let ns = c.namespace("release-pdb");
+    let pods = deployment(c, &ns, "single", 1);
+    c.apply(&format!(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: single-guard, namespace: {ns}}}\nspec: {{minAvailable: 1, selector: {{matchLabels: {{app: single}}}}}}\n"
+    ));
+    let allowed = || {
+        c.kubectl_ok(&[
+            "get",
+            "pdb",
+            "single-guard",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.status.observedGeneration}",
+        ])
+    };
+    assert!(
+        eventually(30, || !allowed().is_empty()),
+        "the disruption controller never saw the PDB"
+    );
+    lease(c, &ns, "lock", &pods[0]);
+    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let out = c.singleton(&["release", "lock", "-n", &ns, "--evict", "-y"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("blocked by PodDisruptionBudget single-guard"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        before
+    );
+    assert!(
+        c.kubectl(&["get", "pod", &pods[0], "-n", &ns])
+            .status
+            .success(),
+        "the pod was evicted"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
