@@ -111,12 +111,23 @@ impl TestCluster {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// kubectl apply of an inline manifest.
+    /// kubectl apply of an inline manifest, which must succeed.
     pub fn apply(&self, manifest: &str) {
+        let out = self.try_apply(manifest, &[]);
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// kubectl apply of an inline manifest with extra flags (e.g. `--dry-run=server`).
+    pub fn try_apply(&self, manifest: &str, extra: &[&str]) -> Output {
         use std::io::Write;
         let mut child = self
             .scrubbed(&self.kube_bin.join("kubectl"))
             .args(["apply", "-f", "-"])
+            .args(extra)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -128,12 +139,7 @@ impl TestCluster {
             .unwrap()
             .write_all(manifest.as_bytes())
             .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "kubectl apply failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        child.wait_with_output().unwrap()
     }
 
     /// A fresh namespace for one test, so tests never see each other's objects.

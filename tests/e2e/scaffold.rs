@@ -8,30 +8,6 @@ fn scaffold(args: &[&str]) -> String {
     stdout(&out)
 }
 
-fn kubectl_apply(manifest: &str, extra: &[&str]) -> std::process::Output {
-    use std::io::Write;
-    let c = cluster();
-    let mut args = vec!["apply", "-f", "-"];
-    args.extend(extra);
-    let mut child = std::process::Command::new(c.kube_bin.join("kubectl"))
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("KUBECONFIG", &c.kubeconfig)
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(manifest.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn every_scaffold_is_accepted_under_restricted_pod_security_and_works() {
     let c = cluster();
@@ -112,7 +88,7 @@ fn every_scaffold_is_accepted_under_restricted_pod_security_and_works() {
         ),
     ];
     for (kind, manifest) in &manifests {
-        let dry = kubectl_apply(manifest, &["--dry-run=server"]);
+        let dry = c.try_apply(manifest, &["--dry-run=server"]);
         assert!(
             dry.status.success(),
             "{kind} rejected by the API server: {}",
@@ -125,7 +101,7 @@ fn every_scaffold_is_accepted_under_restricted_pod_security_and_works() {
         );
     }
     for (kind, manifest) in &manifests[..4] {
-        let applied = kubectl_apply(manifest, &[]);
+        let applied = c.try_apply(manifest, &[]);
         assert!(applied.status.success(), "{kind}: {}", stderr(&applied));
     }
 
