@@ -297,3 +297,58 @@ fn evict_blocked_by_a_pdb_names_it_and_changes_nothing() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn an_expired_legacy_configmap_lock_is_freed_in_its_annotation() {
+    let c = cluster();
+    let ns = c.namespace("release-legacy");
+    let stale = "2026-01-01T00:00:00Z";
+    c.apply(&format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old-controller\n  namespace: {ns}\n  annotations:\n    control-plane.alpha.kubernetes.io/leader: '{{\"holderIdentity\":\"old-controller-0\",\"leaseDurationSeconds\":15,\"acquireTime\":\"{stale}\",\"renewTime\":\"{stale}\",\"leaderTransitions\":6}}'\n"
+    ));
+    let out = c.singleton(&[
+        "release",
+        "old-controller",
+        "-n",
+        &ns,
+        "--kind",
+        "configmap",
+        "-y",
+        "--no-wait",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("the lease has expired"),
+        "{}",
+        stdout(&out)
+    );
+    let raw = c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "old-controller",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.metadata.annotations.control-plane\\.alpha\\.kubernetes\\.io/leader}",
+    ]);
+    let record: Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{e}: {raw}"));
+    assert_eq!(record["holderIdentity"], "", "{record}");
+    assert_eq!(record["leaseDurationSeconds"], 1, "{record}");
+    assert_eq!(record["leaderTransitions"], 6, "{record}");
+    assert_ne!(record["renewTime"], stale, "{record}");
+    // Without --kind the lease of that name is looked for, and there is none.
+    let lease = c.singleton(&["release", "old-controller", "-n", &ns, "-y"]);
+    assert_eq!(lease.status.code(), Some(3), "{}", stderr(&lease));
+    assert!(
+        stderr(&lease).contains("lease \"old-controller\" not found"),
+        "{}",
+        stderr(&lease)
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
