@@ -87,7 +87,7 @@ pub async fn run(args: &ReleaseArgs, ctx: &Context, out: &mut impl Write) -> Res
         if args.no_wait {
             return Ok(());
         }
-        return wait_for_new_leader(
+        wait_for_new_leader(
             &cluster,
             &namespace,
             &args.name,
@@ -98,7 +98,8 @@ pub async fn run(args: &ReleaseArgs, ctx: &Context, out: &mut impl Write) -> Res
             args.wait,
             out,
         )
-        .await;
+        .await?;
+        return check_requested(&cluster, &namespace, &args.name, kind, args.to.as_deref()).await;
     }
     Err(Error::Refused(format!(
         "the lock kept changing under us ({CONFLICT_RETRIES} conflicts): nothing overwritten; try again"
@@ -495,6 +496,27 @@ async fn wait_pod_gone(cluster: &Cluster, namespace: &str, pod: &str) -> Result<
             )));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `--to` asked for a particular leader; a coordinated election may still pick another one by
+/// its strategy, and then the user must hear it.
+async fn check_requested(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    kind: LockKind,
+    to: Option<&str>,
+) -> Result<()> {
+    let Some(to) = to else { return Ok(()) };
+    let (_, lock) = read(cluster, namespace, name, kind).await?;
+    match lock.holder() {
+        Some(holder) if holder == to => Ok(()),
+        holder => Err(Error::Refused(format!(
+            "the lock went to {}, not the requested {to}: a coordinated election picks by its strategy ({}); preferredHolder only ends the current term",
+            holder.unwrap_or("nobody"),
+            lock.strategy.as_deref().unwrap_or("none")
+        ))),
     }
 }
 
