@@ -95,7 +95,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Cluster> {
     let builder = ClientBuilder::try_from(config).map_err(|e| {
         Error::env(format!(
             "cannot set up a client for {server_url}: {}",
-            cause_chain(&e)
+            plain_cause(&cause_chain(&e))
         ))
     })?;
     let client = builder
@@ -312,7 +312,7 @@ impl Cluster {
             other => Error::env(format!(
                 "cannot reach the API server at {} to {verb} {resource}: {}",
                 self.server_url,
-                cause_chain(&other)
+                plain_cause(&cause_chain(&other))
             )),
         }
     }
@@ -561,6 +561,56 @@ pub fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Turns the causes users hit most into words: a failed credential plugin (kube reports the
+/// command with its environment and a debug dump of its output) and an untrusted certificate.
+fn plain_cause(chain: &str) -> String {
+    const EXEC: &str = "auth exec command '";
+    if let Some(start) = chain.find(EXEC) {
+        let rest = &chain[start + EXEC.len()..];
+        let command = rest.split_once("' failed").map_or(rest, |(c, _)| c);
+        // The command is the last quoted word after KUBERNETES_EXEC_INFO="...".
+        let program = command
+            .rsplit("\" \"")
+            .next()
+            .unwrap_or(command)
+            .trim_matches('"');
+        let status = rest
+            .split_once("failed with status ")
+            .map(|(_, s)| {
+                s.split(": Output {")
+                    .next()
+                    .unwrap_or(s)
+                    .trim_end_matches(':')
+            })
+            .unwrap_or("a failure");
+        let stderr = rest
+            .split_once("stderr: \"")
+            .map(|(_, s)| {
+                s.trim_end_matches(" }")
+                    .trim_end_matches('"')
+                    .replace("\\n", " ")
+                    .trim()
+                    .to_string()
+            })
+            .filter(|s| !s.is_empty());
+        let said = stderr.map_or(String::new(), |s| format!(": {s}"));
+        return format!(
+            "the kubeconfig's credential plugin {program:?} failed ({status}){said}; run it by hand or log in again"
+        );
+    }
+    if let Some((_, why)) = chain.split_once("unable to run auth exec: ") {
+        return format!(
+            "the kubeconfig's credential plugin could not be started ({why}): install it or fix users[].user.exec.command"
+        );
+    }
+    if chain.contains("invalid peer certificate") {
+        return format!(
+            "{chain} — the server's certificate does not match the context's certificate-authority / tls-server-name"
+        );
+    }
+    chain.to_string()
+}
+
 /// kube prefixes its variants with a debug-style tag (`HyperError: `); users need the cause.
 fn strip_kube_prefix(text: &str) -> String {
     for prefix in ["HyperError: ", "ServiceError: ", "ApiError: "] {
@@ -578,6 +628,21 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_plugin_failures_are_words_not_debug_dumps() {
+        let raw = r#"auth error: auth exec command 'KUBERNETES_EXEC_INFO="{\"kind\":\"ExecCredential\"}" "aws-auth"' failed with status exit status: 1: Output { status: ExitStatus(unix_wait_status(256)), stdout: "", stderr: "token expired\n" }"#;
+        let text = plain_cause(raw);
+        assert_eq!(
+            text,
+            "the kubeconfig's credential plugin \"aws-auth\" failed (exit status: 1): token expired; run it by hand or log in again"
+        );
+        assert!(
+            plain_cause("invalid peer certificate: UnknownIssuer")
+                .contains("certificate-authority")
+        );
+        assert_eq!(plain_cause("Connection refused"), "Connection refused");
+    }
 
     #[test]
     fn reads_http_dates() {

@@ -2,6 +2,7 @@
 //! kube-scheduler, etcd, kwok nodes) started by tests/cluster/cluster.sh.
 
 mod audit;
+mod faults;
 mod harness;
 mod release;
 mod scaffold;

@@ -1,0 +1,96 @@
+//! Bad credentials and TLS against the real API server: one line, exit 3, nothing on stdout.
+
+use crate::harness::{TestCluster, cluster, stderr};
+
+/// A copy of the test kubeconfig with `edit` applied.
+fn kubeconfig(c: &TestCluster, name: &str, edit: impl Fn(String) -> String) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&c.kubeconfig).unwrap();
+    let path = std::env::temp_dir().join(format!("faults-{}-{name}.yaml", std::process::id()));
+    std::fs::write(&path, edit(text)).unwrap();
+    path
+}
+
+fn assert_fails(c: &TestCluster, kubeconfig: &std::path::Path, needle: &str) {
+    let out = c
+        .singleton_command(&["status", "-n", "default"])
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(
+        !err.contains("Output {") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// Replaces the client certificate and key lines of the user with `replacement`.
+fn without_client_cert(text: &str, replacement: &str) -> String {
+    let mut out = String::new();
+    let mut replaced = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("client-certificate") || trimmed.starts_with("client-key") {
+            if !replaced {
+                out.push_str(replacement);
+                replaced = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    assert!(replaced, "no client certificate in the kubeconfig");
+    out
+}
+
+#[test]
+fn an_untrusted_server_certificate_is_exit_3() {
+    let c = cluster();
+    // Trust the client certificate instead of the cluster CA: the server's chain no longer verifies.
+    let pki = c.kubeconfig.parent().unwrap().join("pki");
+    let wrong_ca = kubeconfig(c, "wrong-ca", |t| {
+        t.lines()
+            .map(|l| {
+                if l.trim_start().starts_with("certificate-authority:") {
+                    format!(
+                        "    certificate-authority: {}\n",
+                        pki.join("admin.crt").display()
+                    )
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect()
+    });
+    assert_fails(c, &wrong_ca, "certificate-authority / tls-server-name");
+    let wrong_name = kubeconfig(c, "wrong-name", |t| {
+        t.replacen(
+            "    server:",
+            "    tls-server-name: wrong.example\n    server:",
+            1,
+        )
+    });
+    assert_fails(c, &wrong_name, "not valid for name \"wrong.example\"");
+}
+
+#[test]
+fn a_missing_or_failing_credential_plugin_is_exit_3() {
+    let c = cluster();
+    let exec = |command: &str| {
+        format!(
+            "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {command}\n      interactiveMode: Never\n"
+        )
+    };
+    let absent = kubeconfig(c, "absent-plugin", |t| {
+        without_client_cert(&t, &exec("/nonexistent/credential-plugin"))
+    });
+    assert_fails(c, &absent, "credential plugin could not be started");
+    let failing = kubeconfig(c, "failing-plugin", |t| {
+        without_client_cert(&t, &exec("false"))
+    });
+    assert_fails(c, &failing, "credential plugin \"false\" failed");
+}
