@@ -98,7 +98,7 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::{LeaderLock, LockKind, PodSummary};
+    use crate::lease::{LeaderLock, PodSummary};
     use jiff::SignedDuration;
 
     fn report(
@@ -108,18 +108,9 @@ mod tests {
         strategy: Option<&str>,
     ) -> LockReport {
         let lock = LeaderLock {
-            kind: LockKind::Lease,
-            namespace: "ns".into(),
-            name: "l".into(),
-            holder: Some(holder.into()),
-            lease_duration: Some(SignedDuration::from_secs(15)),
-            acquire_time: None,
-            renew_time: None,
             transitions: Some(1),
-            created: None,
             strategy: strategy.map(Into::into),
-            preferred_holder: None,
-            problem: None,
+            ..LeaderLock::sample("ns", "l", Some(holder))
         };
         let state = crate::lease::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
         LockReport {

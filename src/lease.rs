@@ -168,6 +168,28 @@ impl LeaderLock {
     }
 }
 
+#[cfg(test)]
+impl LeaderLock {
+    /// A Lease lock for tests: `namespace/name` held by `holder` with a 15s duration and
+    /// everything else unset; override fields with struct-update syntax.
+    pub fn sample(namespace: &str, name: &str, holder: Option<&str>) -> Self {
+        LeaderLock {
+            kind: LockKind::Lease,
+            namespace: namespace.into(),
+            name: name.into(),
+            holder: holder.map(Into::into),
+            lease_duration: Some(SignedDuration::from_secs(15)),
+            acquire_time: None,
+            renew_time: None,
+            transitions: None,
+            created: None,
+            strategy: None,
+            preferred_holder: None,
+            problem: None,
+        }
+    }
+}
+
 /// The state `status` shows for a lock (DESIGN.md §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum State {

@@ -530,20 +530,11 @@ mod tests {
 
     #[test]
     fn holders_are_keyed_by_pod_name_without_uuid() {
-        let lock = LeaderLock {
-            kind: LockKind::Lease,
-            namespace: "kube-system".into(),
-            name: "kube-scheduler".into(),
-            holder: Some("cp-1_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5b".into()),
-            lease_duration: None,
-            acquire_time: None,
-            renew_time: None,
-            transitions: None,
-            created: None,
-            strategy: None,
-            preferred_holder: None,
-            problem: None,
-        };
+        let lock = LeaderLock::sample(
+            "kube-system",
+            "kube-scheduler",
+            Some("cp-1_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5b"),
+        );
         assert_eq!(
             holder_key(&lock),
             Some(("kube-system".into(), "cp-1".into()))

@@ -181,7 +181,6 @@ impl Tracked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::LockKind;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -189,18 +188,11 @@ mod tests {
 
     fn lock(holder: &str, acquired: &str, renewed: &str) -> LeaderLock {
         LeaderLock {
-            kind: LockKind::Lease,
-            namespace: "ns".into(),
-            name: "l".into(),
-            holder: Some(holder.into()),
             lease_duration: Some(SignedDuration::from_secs(10)),
             acquire_time: Some(ts(acquired)),
             renew_time: Some(ts(renewed)),
             transitions: Some(0),
-            created: None,
-            strategy: None,
-            preferred_holder: None,
-            problem: None,
+            ..LeaderLock::sample("ns", "l", Some(holder))
         }
     }
 

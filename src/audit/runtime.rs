@@ -217,17 +217,8 @@ mod tests {
     ) -> LockReport {
         let lock = LeaderLock {
             kind,
-            namespace: "ns".into(),
-            name: "l".into(),
-            holder: Some("web-1".into()),
-            lease_duration: Some(SignedDuration::from_secs(15)),
-            acquire_time: None,
             renew_time: Some(renew.parse().unwrap()),
-            transitions: None,
-            created: None,
-            strategy: None,
-            preferred_holder: None,
-            problem: None,
+            ..LeaderLock::sample("ns", "l", Some("web-1"))
         };
         LockReport {
             lock,

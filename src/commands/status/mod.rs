@@ -488,7 +488,7 @@ impl LockItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::{self, LeaderLock, LockKind};
+    use crate::lease::{self, LeaderLock};
 
     fn report(
         name: &str,
@@ -498,18 +498,10 @@ mod tests {
         now: Timestamp,
     ) -> LockReport {
         let lock = LeaderLock {
-            kind: LockKind::Lease,
-            namespace: "kube-system".into(),
-            name: name.into(),
-            holder: holder.map(Into::into),
-            lease_duration: Some(SignedDuration::from_secs(15)),
-            acquire_time: None,
             renew_time: Some(renew.parse().unwrap()),
             transitions: Some(2),
             created: Some("2026-01-01T00:00:00Z".parse().unwrap()),
-            strategy: None,
-            preferred_holder: None,
-            problem: None,
+            ..LeaderLock::sample("kube-system", name, holder)
         };
         let expiry = lock.expiry(now);
         let state = lease::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
