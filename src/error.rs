@@ -89,6 +89,16 @@ impl From<std::io::Error> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Splits a result three ways: success, a part RBAC or the cluster withheld (403/404, kept as a
+/// value so the caller can skip that part with a notice), and any other failure (returned).
+pub fn tolerate_withheld<T>(result: Result<T>) -> Result<std::result::Result<T, Error>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(err) if err.is_withheld() => Ok(Err(err)),
+        Err(err) => Err(err),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

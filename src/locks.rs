@@ -14,7 +14,7 @@ use kube::Api;
 use kube::api::ListParams;
 
 use crate::cluster::{Action, Cluster};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, tolerate_withheld};
 use crate::lease::{self, Expiry, HolderPod, LeaderLock, LockKind, PodSummary, State};
 
 /// Holder lookups in flight at once: enough to hide latency, few enough to be polite.
@@ -50,10 +50,13 @@ pub struct Inventory {
     pub now: Timestamp,
     /// One-line notices for parts of the view that RBAC or the cluster withheld.
     pub notices: Vec<String>,
+    /// Legacy lock kinds that could not be listed (so `--watch` does not watch them either).
+    pub withheld: Vec<LockKind>,
 }
 
 pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
     let mut notices = Vec::new();
+    let mut withheld = Vec::new();
     let (leases, configmaps, endpoints, candidates) = futures::join!(
         list_leases(cluster, scope),
         list_legacy::<ConfigMap>(cluster, scope, LockKind::ConfigMap, "configmaps"),
@@ -61,15 +64,24 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
         list_candidates(cluster, scope),
     );
     let mut locks = leases?;
-    for legacy in [configmaps, endpoints] {
-        match legacy? {
+    for (kind, legacy) in [
+        (LockKind::ConfigMap, configmaps),
+        (LockKind::Endpoints, endpoints),
+    ] {
+        match tolerate_withheld(legacy)? {
             Ok(found) => locks.extend(found),
-            Err(notice) => notices.push(notice),
+            Err(err) => {
+                notices.push(format!("legacy {} locks not shown: {err}", kind.as_str()));
+                withheld.push(kind);
+            }
         }
     }
-    let candidates = match candidates? {
+    let candidates = match tolerate_withheld(candidates)? {
         Ok(found) => found,
-        Err(notice) => {
+        // Clusters without coordinated leader election do not serve the API.
+        Err(err) if err.is_not_found() => HashMap::new(),
+        Err(err) => {
+            let notice = format!("lease candidates not shown: {err}");
             // Candidates only matter for coordinated leases; don't nag everyone else.
             if locks.iter().any(|l| l.strategy.is_some()) {
                 notices.push(notice);
@@ -116,6 +128,7 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
         reports,
         now,
         notices,
+        withheld,
     })
 }
 
@@ -141,51 +154,64 @@ fn scope_words(namespace: Option<&str>) -> String {
     }
 }
 
-fn list_params(scope: Scope<'_>) -> ListParams {
+/// The server-side selectors for one lock kind in a scope: (labels, fields). Node heartbeats
+/// are one lease per node, so unless asked for they are filtered out on the server and never
+/// decoded. Shared by the LIST here and the WATCH of `status -w`.
+pub fn selectors(scope: Scope<'_>, kind: LockKind) -> (Option<String>, Option<String>) {
+    let labels = scope.selector.map(str::to_string);
+    let fields = match scope.name {
+        Some(name) => Some(format!("metadata.name={name}")),
+        None if kind == LockKind::Lease && scope.namespace.is_none() && !scope.all_leases => Some(
+            format!("metadata.namespace!={}", lease::NODE_LEASE_NAMESPACE),
+        ),
+        None => None,
+    };
+    (labels, fields)
+}
+
+/// Whether Leases that elect nobody (node heartbeats, API-server identities) are shown too:
+/// when every lease was asked for, or one was named.
+pub fn shows_all_leases(scope: Scope<'_>) -> bool {
+    scope.all_leases || scope.name.is_some()
+}
+
+fn list_params(scope: Scope<'_>, kind: LockKind) -> ListParams {
+    let (labels, fields) = selectors(scope, kind);
     let mut params = ListParams::default();
-    if let Some(selector) = scope.selector {
-        params = params.labels(selector);
+    if let Some(labels) = labels {
+        params = params.labels(&labels);
     }
-    if let Some(name) = scope.name {
-        params = params.fields(&format!("metadata.name={name}"));
+    if let Some(fields) = fields {
+        params = params.fields(&fields);
     }
     params
 }
 
 async fn list_leases(cluster: &Cluster, scope: Scope<'_>) -> Result<Vec<LeaderLock>> {
-    let mut params = list_params(scope);
-    // Node heartbeats are one lease per node: never decode them when they will be hidden.
-    if scope.namespace.is_none() && !scope.all_leases && scope.name.is_none() {
-        params = params.fields(&format!(
-            "metadata.namespace!={}",
-            lease::NODE_LEASE_NAMESPACE
-        ));
-    }
     let action = Action {
         verb: "list",
         resource: "leases",
         namespace: scope.namespace,
         name: None,
     };
+    let params = list_params(scope, LockKind::Lease);
     let leases = cluster
         .list_all(&cluster.api::<Lease>(scope.namespace), &params, action)
         .await?;
-    let show_all = scope.all_leases || scope.name.is_some();
     Ok(leases
         .iter()
-        .filter(|l| show_all || lease::is_leader_election_lease(l))
+        .filter(|l| shows_all_leases(scope) || lease::is_leader_election_lease(l))
         .map(LeaderLock::from_lease)
         .collect())
 }
 
-/// Legacy annotation locks, from metadata-only lists. `Ok(Err(notice))` when RBAC or the
-/// cluster withholds the kind: the Lease view must still work.
+/// Legacy annotation locks, from metadata-only lists.
 async fn list_legacy<K>(
     cluster: &Cluster,
     scope: Scope<'_>,
     kind: LockKind,
     resource: &'static str,
-) -> Result<std::result::Result<Vec<LeaderLock>, String>>
+) -> Result<Vec<LeaderLock>>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -199,32 +225,24 @@ where
         namespace: scope.namespace,
         name: None,
     };
-    match cluster
+    let items = cluster
         .list_all_metadata(
             &cluster.api::<K>(scope.namespace),
-            &list_params(scope),
+            &list_params(scope, kind),
             action,
         )
-        .await
-    {
-        Ok(items) => Ok(Ok(items
-            .iter()
-            .filter_map(|item| LeaderLock::from_legacy(kind, &item.metadata))
-            .collect())),
-        Err(err) if err.is_withheld() => Ok(Err(format!(
-            "legacy {} locks not shown: {err}",
-            kind.as_str()
-        ))),
-        Err(err) => Err(err),
-    }
+        .await?;
+    Ok(items
+        .iter()
+        .filter_map(|item| LeaderLock::from_legacy(kind, &item.metadata))
+        .collect())
 }
 
-/// LeaseCandidates by (namespace, lease name). Clusters without coordinated leader election
-/// do not serve the API: that is not worth a notice.
+/// LeaseCandidates by (namespace, lease name).
 async fn list_candidates(
     cluster: &Cluster,
     scope: Scope<'_>,
-) -> Result<std::result::Result<HashMap<(String, String), Vec<String>>, String>> {
+) -> Result<HashMap<(String, String), Vec<String>>> {
     let action = Action {
         verb: "list",
         resource: "leasecandidates",
@@ -232,14 +250,9 @@ async fn list_candidates(
         name: None,
     };
     let api = cluster.api::<LeaseCandidate>(scope.namespace);
-    let items = match cluster.list_all(&api, &ListParams::default(), action).await {
-        Ok(items) => items,
-        Err(err) if err.is_not_found() => return Ok(Ok(HashMap::new())),
-        Err(err) if err.is_withheld() => {
-            return Ok(Err(format!("lease candidates not shown: {err}")));
-        }
-        Err(err) => return Err(err),
-    };
+    let items = cluster
+        .list_all(&api, &ListParams::default(), action)
+        .await?;
     let mut by_lease: HashMap<(String, String), Vec<String>> = HashMap::new();
     for candidate in items {
         let namespace = candidate.metadata.namespace.clone().unwrap_or_default();
@@ -253,7 +266,7 @@ async fn list_candidates(
             .or_default()
             .push(candidate.metadata.name.unwrap_or_default());
     }
-    Ok(Ok(by_lease))
+    Ok(by_lease)
 }
 
 /// (namespace, pod name the identity points at)

@@ -1,6 +1,8 @@
 //! Reading a live cluster for the audit: one paginated LIST per kind, all in parallel. A kind
 //! that RBAC withholds skips the rules that need it, with a notice; the rest still run.
 
+use std::collections::BTreeSet;
+
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::CronJob;
@@ -8,9 +10,10 @@ use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::api::ListParams;
 
-use crate::audit::objects::{Located, MODE_ANNOTATION, Objects};
+use crate::audit::objects::{Located, ObjectRef, Objects};
 use crate::cluster::{Action, Cluster};
-use crate::error::Result;
+use crate::error::{Result, tolerate_withheld};
+use crate::lease::HolderPod;
 use crate::locks::{self, Inventory, Scope};
 
 /// What the cluster showed, and what it would not.
@@ -22,13 +25,13 @@ pub struct LiveView {
     pub notices: Vec<String>,
 }
 
+/// Every object of one kind, or none and the notice saying which `rules` that skips.
 async fn list<K>(
     cluster: &Cluster,
     namespace: Option<&str>,
     resource: &'static str,
     rules: &'static str,
-    notices: &mut Vec<String>,
-) -> Result<Vec<Located<K>>>
+) -> Result<(Vec<Located<K>>, Option<String>)>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -42,106 +45,94 @@ where
         namespace,
         name: None,
     };
-    match cluster
+    let listed = cluster
         .list_all(&cluster.api::<K>(namespace), &ListParams::default(), action)
-        .await
-    {
-        Ok(items) => Ok(items
-            .into_iter()
-            .map(|object| Located {
-                object,
-                origin: None,
-            })
-            .collect()),
-        Err(err) if err.is_withheld() => {
-            notices.push(format!("rules {rules} skipped: {err}"));
-            Ok(Vec::new())
-        }
-        Err(err) => Err(err),
-    }
+        .await;
+    Ok(match tolerate_withheld(listed)? {
+        Ok(items) => (
+            items
+                .into_iter()
+                .map(|object| Located {
+                    object,
+                    origin: None,
+                })
+                .collect(),
+            None,
+        ),
+        Err(err) => (Vec::new(), Some(format!("rules {rules} skipped: {err}"))),
+    })
 }
 
 pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView> {
-    let (mut n1, mut n2, mut n3, mut n4, mut n5, mut n6, mut n7, mut n8) = (
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-    );
     let workload_rules =
         "rollout-surge, replicas-not-one, hpa-scales-singleton, pdb-*, duplicate-instances";
+    let scope = Scope {
+        namespace,
+        ..Scope::default()
+    };
     let (deployments, statefulsets, replicasets, cronjobs, hpas, pdbs, services, pods, inventory) = futures::join!(
-        list::<Deployment>(cluster, namespace, "deployments", workload_rules, &mut n1),
-        list::<StatefulSet>(cluster, namespace, "statefulsets", workload_rules, &mut n2),
-        list::<ReplicaSet>(cluster, namespace, "replicasets", workload_rules, &mut n3),
+        list::<Deployment>(cluster, namespace, "deployments", workload_rules),
+        list::<StatefulSet>(cluster, namespace, "statefulsets", workload_rules),
+        list::<ReplicaSet>(cluster, namespace, "replicasets", workload_rules),
         list::<CronJob>(
             cluster,
             namespace,
             "cronjobs",
-            "cronjob-concurrency, cronjob-no-deadline",
-            &mut n4
+            "cronjob-concurrency, cronjob-no-deadline"
         ),
         list::<HorizontalPodAutoscaler>(
             cluster,
             namespace,
             "horizontalpodautoscalers",
-            "hpa-scales-singleton",
-            &mut n5
+            "hpa-scales-singleton"
         ),
-        list::<PodDisruptionBudget>(cluster, namespace, "poddisruptionbudgets", "pdb-*", &mut n6),
-        list::<Service>(
-            cluster,
-            namespace,
-            "services",
-            "statefulset-service",
-            &mut n7
-        ),
+        list::<PodDisruptionBudget>(cluster, namespace, "poddisruptionbudgets", "pdb-*"),
+        list::<Service>(cluster, namespace, "services", "statefulset-service"),
         list::<Pod>(
             cluster,
             namespace,
             "pods",
-            "duplicate-instances, pdb-no-pods",
-            &mut n8
+            "duplicate-instances, pdb-no-pods"
         ),
-        locks::gather(
-            cluster,
-            Scope {
-                namespace,
-                ..Scope::default()
-            }
-        ),
+        locks::gather(cluster, scope),
     );
-    let services = services?;
-    let services_complete = n7.is_empty();
-    let mut objects = Objects {
-        services,
-        services_complete,
-        deployments: deployments?,
-        statefulsets: statefulsets?,
-        replicasets: replicasets?,
-        cronjobs: cronjobs?,
-        hpas: hpas?,
-        pdbs: pdbs?,
-    };
-    let pods: Vec<Pod> = pods?.into_iter().map(|p| p.object).collect();
-    let locks = match inventory {
+    let mut notices = Vec::new();
+    let (services, services_notice) = services?;
+    let services_complete = services_notice.is_none();
+    notices.extend(services_notice);
+    let deployments = take(&mut notices, deployments?);
+    let statefulsets = take(&mut notices, statefulsets?);
+    let replicasets = take(&mut notices, replicasets?);
+    let cronjobs = take(&mut notices, cronjobs?);
+    let hpas = take(&mut notices, hpas?);
+    let pdbs = take(&mut notices, pdbs?);
+    let pods: Vec<Pod> = take(&mut notices, pods?)
+        .into_iter()
+        .map(|p| p.object)
+        .collect();
+    let locks = match tolerate_withheld(inventory)? {
         Ok(inventory) => inventory,
-        Err(err) if err.is_withheld() => {
-            n8.push(format!("rules lease-* and legacy-lock skipped: {err}"));
+        Err(err) => {
+            notices.push(format!("rules lease-* and legacy-lock skipped: {err}"));
             Inventory {
                 reports: Vec::new(),
                 now: cluster.server_now(),
                 notices: Vec::new(),
+                withheld: Vec::new(),
             }
         }
-        Err(err) => return Err(err),
     };
-    mark_leader_elected(&mut objects, &locks);
-    let mut notices: Vec<String> = [n1, n2, n3, n4, n5, n6, n7, n8].concat();
+    let objects = Objects {
+        deployments,
+        statefulsets,
+        replicasets,
+        cronjobs,
+        hpas,
+        pdbs,
+        services,
+        services_complete,
+        lease_holders: lease_holders(&locks),
+    };
     notices.dedup();
     notices.extend(locks.notices.iter().cloned());
     Ok(LiveView {
@@ -152,35 +143,27 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
     })
 }
 
-/// Workloads whose pods hold a lease are leader-elected, annotated or not (DESIGN.md §5).
-fn mark_leader_elected(objects: &mut Objects, locks: &Inventory) {
-    let holders: Vec<(String, String)> = locks
+/// The items of one list, its notice (if any) added to `notices`.
+fn take<T>(notices: &mut Vec<String>, (items, notice): (Vec<T>, Option<String>)) -> Vec<T> {
+    notices.extend(notice);
+    items
+}
+
+/// The workloads whose pods hold a lease: leader-elected, annotated or not (DESIGN.md §5).
+fn lease_holders(locks: &Inventory) -> BTreeSet<ObjectRef> {
+    locks
         .reports
         .iter()
         .filter_map(|r| match &r.holder_pod {
-            Some(crate::lease::HolderPod::Found(pod)) => {
-                pod.workload.clone().map(|w| (pod.namespace.clone(), w))
+            Some(HolderPod::Found(pod)) => {
+                let (kind, name) = pod.workload.as_deref()?.split_once('/')?;
+                Some(ObjectRef {
+                    kind: kind.to_string(),
+                    namespace: pod.namespace.clone(),
+                    name: name.to_string(),
+                })
             }
             _ => None,
         })
-        .collect();
-    let mark =
-        |kind: &str, meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-            let key = (
-                meta.namespace.clone().unwrap_or_default(),
-                format!("{kind}/{}", meta.name.clone().unwrap_or_default()),
-            );
-            if holders.contains(&key) {
-                meta.annotations
-                    .get_or_insert_with(Default::default)
-                    .entry(MODE_ANNOTATION.to_string())
-                    .or_insert_with(|| "leader-election".to_string());
-            }
-        };
-    for d in &mut objects.deployments {
-        mark("Deployment", &mut d.object.metadata);
-    }
-    for s in &mut objects.statefulsets {
-        mark("StatefulSet", &mut s.object.metadata);
-    }
+        .collect()
 }

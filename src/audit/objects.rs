@@ -1,7 +1,7 @@
 //! The typed objects the audit reads, from manifests or a cluster, and the workload view the
 //! rules share: which workloads are singletons, and how they run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -55,6 +55,8 @@ pub struct Objects {
     /// True when these are every Service in scope (a live list), so a missing one is missing;
     /// manifests may ship their Services elsewhere.
     pub services_complete: bool,
+    /// Workloads whose pods hold a lease (live only): leader-elected even without the annotation.
+    pub lease_holders: BTreeSet<ObjectRef>,
 }
 
 impl Objects {
@@ -119,6 +121,11 @@ impl Objects {
                 r.origin.as_ref(),
             ));
         }
+        for w in &mut out {
+            if w.mode == Mode::Unspecified && self.lease_holders.contains(&w.reference) {
+                w.mode = Mode::LeaderElection;
+            }
+        }
         out
     }
 }
@@ -137,7 +144,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    fn of(annotations: Option<&BTreeMap<String, String>>) -> Self {
+    pub fn of(annotations: Option<&BTreeMap<String, String>>) -> Self {
         match annotations
             .and_then(|a| a.get(MODE_ANNOTATION))
             .map(|v| v.trim().to_ascii_lowercase())

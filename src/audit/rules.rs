@@ -258,11 +258,7 @@ fn budget_words(spec: &k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec) ->
 fn cronjob_rules(objects: &Objects, out: &mut Vec<Finding>) {
     for c in &objects.cronjobs {
         let meta = &c.object.metadata;
-        let opted_out = meta
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(crate::audit::objects::MODE_ANNOTATION))
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("none"));
+        let opted_out = Mode::of(meta.annotations.as_ref()) == Mode::None;
         let Some(spec) = c.object.spec.as_ref().filter(|_| !opted_out) else {
             continue;
         };
@@ -291,7 +287,7 @@ fn cronjob_rules(objects: &Objects, out: &mut Vec<Finding>) {
 
 fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
     for s in &objects.statefulsets {
-        let reference = reference("StatefulSet", &s.object.metadata);
+        let sts = reference("StatefulSet", &s.object.metadata);
         let Some(service_name) = s
             .object
             .spec
@@ -304,10 +300,7 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
         let in_namespace: Vec<_> = objects
             .services
             .iter()
-            .filter(|svc| {
-                crate::audit::objects::reference("Service", &svc.object.metadata).namespace
-                    == reference.namespace
-            })
+            .filter(|svc| reference("Service", &svc.object.metadata).namespace == sts.namespace)
             .collect();
         // Only judge what we can see: a bundle without any Service in this namespace may ship it elsewhere.
         if in_namespace.is_empty() && !objects.services_complete {
@@ -331,7 +324,7 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
             };
             out.push(finding(
                 "statefulset-service",
-                reference,
+                sts,
                 s.origin.as_ref(),
                 format!("serviceName {service_name:?} {why}: its pod gets no stable DNS name"),
                 "create a headless Service (clusterIP: None) with that name",

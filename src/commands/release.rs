@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
 use kube::api::{EvictParams, ListParams, PostParams};
 
@@ -27,6 +27,33 @@ enum Object {
     Lease(Lease),
     ConfigMap(ConfigMap),
     Endpoints(Endpoints),
+}
+
+impl Object {
+    fn meta(&self) -> &ObjectMeta {
+        match self {
+            Object::Lease(o) => &o.metadata,
+            Object::ConfigMap(o) => &o.metadata,
+            Object::Endpoints(o) => &o.metadata,
+        }
+    }
+
+    fn kind(&self) -> LockKind {
+        match self {
+            Object::Lease(_) => LockKind::Lease,
+            Object::ConfigMap(_) => LockKind::ConfigMap,
+            Object::Endpoints(_) => LockKind::Endpoints,
+        }
+    }
+
+    /// The holder this object names.
+    fn holder(&self) -> Option<String> {
+        let lock = match self {
+            Object::Lease(l) => Some(LeaderLock::from_lease(l)),
+            other => LeaderLock::from_legacy(other.kind(), other.meta()),
+        };
+        lock.and_then(|l| l.holder).filter(|h| !h.is_empty())
+    }
 }
 
 /// A conflicting write is re-read and re-decided at most this often.
@@ -223,12 +250,7 @@ fn released(object: &Object, now: Timestamp, holder: &str) -> Result<Object> {
 }
 
 fn resource_version(object: &Object) -> String {
-    let meta = match object {
-        Object::Lease(o) => &o.metadata,
-        Object::ConfigMap(o) => &o.metadata,
-        Object::Endpoints(o) => &o.metadata,
-    };
-    meta.resource_version.clone().unwrap_or_default()
+    object.meta().resource_version.clone().unwrap_or_default()
 }
 
 fn describe_plan(plan: &Plan, object: &Object, cluster: &Cluster) -> Result<String> {
@@ -286,12 +308,8 @@ fn confirm(yes: bool, planned: &str) -> Result<()> {
 
 async fn write(cluster: &Cluster, object: &Object) -> Result<()> {
     let params = PostParams::default();
-    let (namespace, name) = match object {
-        Object::Lease(o) => (o.metadata.namespace.clone(), o.metadata.name.clone()),
-        Object::ConfigMap(o) => (o.metadata.namespace.clone(), o.metadata.name.clone()),
-        Object::Endpoints(o) => (o.metadata.namespace.clone(), o.metadata.name.clone()),
-    };
-    let (namespace, name) = (namespace.unwrap_or_default(), name.unwrap_or_default());
+    let namespace = object.meta().namespace.clone().unwrap_or_default();
+    let name = object.meta().name.clone().unwrap_or_default();
     let action = |resource| Action {
         verb: "update",
         resource,
@@ -377,15 +395,13 @@ async fn apply(
             writeln!(out, "pod {namespace}/{pod} is gone")?;
             let freed_at = cluster.server_now();
             // Free the lock if the evicted leader did not release it on its way out.
-            let (current, lock) = read_same(cluster, object).await?;
-            let old = match object {
-                Object::Lease(l) => Some(LeaderLock::from_lease(l)),
-                Object::ConfigMap(o) => LeaderLock::from_legacy(LockKind::ConfigMap, &o.metadata),
-                Object::Endpoints(o) => LeaderLock::from_legacy(LockKind::Endpoints, &o.metadata),
-            }
-            .and_then(|l| l.holder)
-            .unwrap_or_default();
-            if lock.holder() == Some(old.as_str()) && !old.is_empty() {
+            let meta = object.meta();
+            let (namespace, name) = (
+                meta.namespace.as_deref().unwrap_or_default(),
+                meta.name.as_deref().unwrap_or_default(),
+            );
+            let (current, lock) = read(cluster, namespace, name, object.kind()).await?;
+            if object.holder().is_some() && lock.holder() == object.holder().as_deref() {
                 write(cluster, &released(&current, cluster.server_now(), "")?).await?;
                 writeln!(out, "freed the lock it still held")?;
             }
@@ -394,21 +410,6 @@ async fn apply(
         Plan::Nothing(_) | Plan::Refuse(_) => {}
     }
     Ok(cluster.server_now())
-}
-
-async fn read_same(cluster: &Cluster, object: &Object) -> Result<(Object, LeaderLock)> {
-    let (kind, meta) = match object {
-        Object::Lease(o) => (LockKind::Lease, &o.metadata),
-        Object::ConfigMap(o) => (LockKind::ConfigMap, &o.metadata),
-        Object::Endpoints(o) => (LockKind::Endpoints, &o.metadata),
-    };
-    read(
-        cluster,
-        meta.namespace.as_deref().unwrap_or_default(),
-        meta.name.as_deref().unwrap_or_default(),
-        kind,
-    )
-    .await
 }
 
 async fn evict(cluster: &Cluster, namespace: &str, pod: &str) -> Result<()> {

@@ -535,6 +535,7 @@ mod tests {
             ],
             now,
             notices: vec!["legacy ConfigMap locks not shown: forbidden".into()],
+            withheld: vec![],
         };
         let doc = serde_json::to_value(LockList::new(&inventory)).unwrap();
         assert_eq!(doc["kind"], "LockList");

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::cluster::Cluster;
 use crate::error::Result;
 use crate::lease::{self, LeaderLock, LockKind};
-use crate::locks::{Inventory, Scope};
+use crate::locks::{self, Inventory, Scope};
 use crate::watch::{Change, Tracked};
 
 type LockId = (String, String, LockKind);
@@ -53,6 +53,7 @@ pub async fn follow(
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
+    let inventory_withheld = inventory.withheld;
     let mut tracked: BTreeMap<LockId, Tracked> = inventory
         .reports
         .into_iter()
@@ -63,48 +64,46 @@ pub async fn follow(
     for t in tracked.values_mut() {
         while t.tick(started).is_some() {}
     }
-    let legacy_withheld =
-        |kind: LockKind| inventory.notices.iter().any(|n| n.contains(kind.as_str()));
-
-    let mut config = watcher::Config::default();
-    if let Some(selector) = scope.selector {
-        config = config.labels(selector);
-    }
-    if let Some(name) = scope.name {
-        config = config.fields(&format!("metadata.name={name}"));
-    }
-    let mut lease_config = config.clone();
-    if scope.namespace.is_none() && !scope.all_leases && scope.name.is_none() {
-        lease_config = lease_config.fields(&format!(
-            "metadata.namespace!={}",
-            lease::NODE_LEASE_NAMESPACE
-        ));
-    }
-    let show_all = scope.all_leases || scope.name.is_some();
-    let leases = watcher::watcher(cluster.api::<Lease>(scope.namespace), lease_config)
-        .default_backoff()
-        .filter_map(move |event| async move { event.ok() })
-        .flat_map(move |event| {
-            futures::stream::iter(readings(event, LockKind::Lease, |lease: &Lease| {
-                (show_all || lease::is_leader_election_lease(lease))
-                    .then(|| LeaderLock::from_lease(lease))
-            }))
-        })
-        .boxed();
+    // The same selectors as the LIST that printed the table.
+    let config = |kind: LockKind| {
+        let (labels, fields) = locks::selectors(scope, kind);
+        let mut config = watcher::Config::default();
+        if let Some(labels) = labels {
+            config = config.labels(&labels);
+        }
+        if let Some(fields) = fields {
+            config = config.fields(&fields);
+        }
+        config
+    };
+    let show_all = locks::shows_all_leases(scope);
+    let leases = watcher::watcher(
+        cluster.api::<Lease>(scope.namespace),
+        config(LockKind::Lease),
+    )
+    .default_backoff()
+    .filter_map(move |event| async move { event.ok() })
+    .flat_map(move |event| {
+        futures::stream::iter(readings(event, LockKind::Lease, |lease: &Lease| {
+            (show_all || lease::is_leader_election_lease(lease))
+                .then(|| LeaderLock::from_lease(lease))
+        }))
+    })
+    .boxed();
     let mut streams: Vec<std::pin::Pin<Box<dyn Stream<Item = Reading> + Send>>> = vec![leases];
-    if !legacy_withheld(LockKind::ConfigMap) {
+    if !inventory_withheld.contains(&LockKind::ConfigMap) {
         streams.push(legacy::<ConfigMap>(
             cluster,
             scope,
-            config.clone(),
+            config(LockKind::ConfigMap),
             LockKind::ConfigMap,
         ));
     }
-    if !legacy_withheld(LockKind::Endpoints) {
+    if !inventory_withheld.contains(&LockKind::Endpoints) {
         streams.push(legacy::<Endpoints>(
             cluster,
             scope,
-            config,
+            config(LockKind::Endpoints),
             LockKind::Endpoints,
         ));
     }
