@@ -175,6 +175,16 @@ fn live_audit_finds_exactly_the_violations_and_nothing_in_correct_workloads() {
     let why = stderr(&drain) + &stdout(&drain);
     assert!(why.contains("disruption budget"), "{why}");
 
+    // -A sees the same namespace among all the others.
+    let (_, everywhere) = audit_json(&["audit", "-A", "-o", "json", "--fail-on", "never"]);
+    let in_bad = everywhere["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["namespace"] == bad.as_str())
+        .count();
+    assert_eq!(in_bad, expected.len(), "{everywhere}");
+
     // The same manifests offline give the same static findings.
     let offline = c.singleton(&["audit", "-f", "examples/bad-singletons.yaml", "-o", "json"]);
     let offline: Value = serde_json::from_str(&stdout(&offline)).unwrap();

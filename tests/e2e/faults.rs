@@ -94,3 +94,34 @@ fn a_missing_or_failing_credential_plugin_is_exit_3() {
     });
     assert_fails(c, &failing, "credential plugin \"false\" failed");
 }
+
+#[test]
+fn a_working_credential_plugin_is_used() {
+    let c = cluster();
+    // A plugin that hands out the admin client certificate, as cloud plugins hand out tokens.
+    let pki = c.kubeconfig.parent().unwrap().join("pki");
+    let plugin = std::env::temp_dir().join(format!("faults-{}-plugin.sh", std::process::id()));
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\ncert=$(sed 's/$/\\\\n/' {crt} | tr -d '\\n')\nkey=$(sed 's/$/\\\\n/' {key} | tr -d '\\n')\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"clientCertificateData\":\"%s\",\"clientKeyData\":\"%s\"}}}}' \"$cert\" \"$key\"\n",
+            crt = pki.join("admin.crt").display(),
+            key = pki.join("admin.key").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let exec = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+        plugin.display()
+    );
+    let config = kubeconfig(c, "working-plugin", |t| without_client_cert(&t, &exec));
+    // Without the plugin the request is anonymous and forbidden: success proves it ran.
+    let out = c
+        .singleton_command(&["status", "-n", "kube-system", "-o", "name"])
+        .env("KUBECONFIG", &config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("lease/kube-system/kube-scheduler"));
+}

@@ -735,3 +735,37 @@ fn without_configmap_access_the_lease_view_still_works_with_a_notice() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn label_selector_and_no_headers_filter_the_view() {
+    let c = cluster();
+    let ns = c.namespace("selector");
+    for (name, team) in [("alpha", "a"), ("beta", "b")] {
+        c.apply(&format!(
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: {name}, namespace: {ns}, labels: {{team: {team}}}}}\nspec: {{holderIdentity: someone, leaseDurationSeconds: 300, renewTime: '{}'}}\n",
+            now_micro()
+        ));
+    }
+    let out = c.singleton(&["status", "-n", &ns, "-l", "team=a", "-o", "name"]);
+    assert_eq!(
+        stdout(&out),
+        format!("lease/{ns}/alpha\n"),
+        "{}",
+        stderr(&out)
+    );
+    let table = stdout(&c.singleton(&[
+        "status",
+        "-n",
+        &ns,
+        "-l",
+        "team in (a,b)",
+        "--no-headers",
+        "--no-color",
+    ]));
+    let names: Vec<&str> = table
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "beta"], "{table}");
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
