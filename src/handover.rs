@@ -13,6 +13,72 @@ pub struct Request {
     pub force: bool,
     pub to: Option<String>,
     pub expect_holder: Option<String>,
+    /// The lease's live LeaseCandidates, read when `--to` names a coordinated lease.
+    pub candidates: Vec<Candidate>,
+}
+
+/// What the API server's coordinated election weighs of a LeaseCandidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub name: String,
+    pub emulation_version: String,
+    pub binary_version: String,
+    pub created: jiff::Timestamp,
+}
+
+/// The strategy the API server itself elects by; any other strategy is a third party's.
+pub const OLDEST_EMULATION_VERSION: &str = "OldestEmulationVersion";
+
+/// The candidate the API server's OldestEmulationVersion election picks: the lowest emulation
+/// version, then the lowest binary version, then the oldest candidate. Candidates whose versions
+/// do not parse are not eligible, as on the server.
+pub fn elect(candidates: &[Candidate]) -> Option<&Candidate> {
+    candidates
+        .iter()
+        .filter_map(|c| {
+            Some((
+                version(&c.emulation_version)?,
+                version(&c.binary_version)?,
+                c,
+            ))
+        })
+        .min_by(|(e1, b1, c1), (e2, b2, c2)| {
+            e1.cmp(e2)
+                .then(b1.cmp(b2))
+                .then(c1.created.cmp(&c2.created))
+        })
+        .map(|(_, _, c)| c)
+}
+
+/// A version as the server's tolerant semver parse reads it: an optional `v`, missing minor or
+/// patch taken as 0. A pre-release sorts before its release.
+fn version(text: &str) -> Option<(u64, u64, u64, bool, String)> {
+    let text = text.trim();
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let text = text.split('+').next().unwrap_or_default();
+    let (core, pre) = match text.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (text, None),
+    };
+    let mut parts = core.split('.');
+    let mut number = |required: bool| -> Option<u64> {
+        match parts.next() {
+            Some(p) => p.parse().ok(),
+            None if !required => Some(0),
+            None => None,
+        }
+    };
+    let (major, minor, patch) = (number(true)?, number(false)?, number(false)?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((
+        major,
+        minor,
+        patch,
+        pre.is_none(),
+        pre.unwrap_or_default().to_string(),
+    ))
 }
 
 /// The plan.
@@ -48,7 +114,14 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
         ));
     }
     if let Some(to) = &request.to {
+        if to == holder {
+            return Plan::Nothing(format!("{to} already holds the lock"));
+        }
+        if lock.strategy.as_deref() == Some(OLDEST_EMULATION_VERSION) {
+            return prefer_elected(to, holder, &request.candidates);
+        }
         if lock.strategy.is_some() {
+            // A third party's strategy: its controller reads preferredHolder and elects.
             return Plan::Prefer(to.clone());
         }
         if request.force {
@@ -92,6 +165,38 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
         _ => Plan::Refuse(format!(
             "{holder} holds a live lease and maps to no pod here, so it may be a running leader outside this view: refusing. Use --force if you know it is dead"
         )),
+    }
+}
+
+/// On an OldestEmulationVersion lease the API server elects, and it elects by versions and age
+/// alone: preferredHolder only ends the current term, after which the server picks its electee
+/// again. So `--to` can only name the candidate the server would elect; anything else would
+/// just interrupt the leader.
+fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
+    if !candidates.iter().any(|c| c.name == to) {
+        let names: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+        return Plan::Refuse(format!(
+            "{to} is not a LeaseCandidate for this lease (candidates: {}): nothing changed",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
+    match elect(candidates) {
+        Some(electee) if electee.name == to => Plan::Prefer(to.to_string()),
+        Some(electee) => Plan::Refuse(format!(
+            "the API server elects this lease by {OLDEST_EMULATION_VERSION} and picks {} (emulation version {}, binary version {}; the oldest candidate among equals), not {to}: preferredHolder would only end {}'s term and the election would pick {} again. Nothing changed",
+            electee.name,
+            electee.emulation_version,
+            electee.binary_version,
+            if holder.is_empty() { "the leader" } else { holder },
+            electee.name
+        )),
+        None => Plan::Refuse(
+            "no LeaseCandidate of this lease has versions the API server can compare, so its election would pick nobody: nothing changed".to_string(),
+        ),
     }
 }
 
@@ -222,8 +327,88 @@ mod tests {
         ));
     }
 
+    fn candidate(name: &str, emulation: &str, binary: &str, created_secs: i64) -> Candidate {
+        Candidate {
+            name: name.into(),
+            emulation_version: emulation.into(),
+            binary_version: binary.into(),
+            created: jiff::Timestamp::from_second(created_secs).unwrap(),
+        }
+    }
+
     #[test]
-    fn to_prefers_on_coordinated_leases_and_needs_force_otherwise() {
+    fn the_election_picks_the_lowest_versions_then_the_oldest() {
+        let pick = |cs: &[Candidate]| elect(cs).map(|c| c.name.clone());
+        // Equal versions: the oldest candidate.
+        let equal = [
+            candidate("b", "1.36.0", "1.36.0", 20),
+            candidate("a", "1.36.0", "1.36.0", 10),
+        ];
+        assert_eq!(pick(&equal), Some("a".into()));
+        // Emulation version first, then binary version; `v` and a missing patch are tolerated.
+        let versions = [
+            candidate("new", "1.36.0", "1.36.0", 1),
+            candidate("old-emu", "v1.35", "1.36.0", 5),
+            candidate("old-bin", "1.35.0", "1.35.9", 9),
+        ];
+        assert_eq!(pick(&versions), Some("old-bin".into()));
+        let emulation_first = [
+            candidate("old-bin", "1.36.0", "1.35.0", 1),
+            candidate("old-emu", "1.34.0", "1.37.0", 2),
+        ];
+        assert_eq!(pick(&emulation_first), Some("old-emu".into()));
+        // Numeric, not textual, comparison; a pre-release sorts before its release.
+        let numeric = [
+            candidate("ten", "1.10.0", "1.10.0", 1),
+            candidate("nine", "1.9.0", "1.9.0", 2),
+        ];
+        assert_eq!(pick(&numeric), Some("nine".into()));
+        let pre = [
+            candidate("rel", "1.36.0", "1.36.0", 1),
+            candidate("rc", "1.36.0-rc.1", "1.36.0", 2),
+        ];
+        assert_eq!(pick(&pre), Some("rc".into()));
+        // Unparsable versions are not eligible.
+        let broken = [
+            candidate("junk", "latest", "1.36.0", 1),
+            candidate("ok", "1.37.0", "1.37.0", 2),
+        ];
+        assert_eq!(pick(&broken), Some("ok".into()));
+        assert_eq!(pick(&[candidate("junk", "1.2.3.4", "x", 1)]), None);
+    }
+
+    #[test]
+    fn to_on_a_server_elected_lease_names_only_the_electee() {
+        let oldest = Some(OLDEST_EMULATION_VERSION);
+        let to = |who: &str| Request {
+            to: Some(who.into()),
+            candidates: vec![
+                candidate("p-1", "1.36.0", "1.36.0", 10),
+                candidate("p-2", "1.36.0", "1.36.0", 20),
+                candidate("p-3", "1.35.0", "1.36.0", 30),
+            ],
+            ..Default::default()
+        };
+        // p-3 has the oldest emulation version: the server would elect it, so --to may ask.
+        assert_eq!(
+            plan(&report("p-1", LIVE, alive(), oldest), &to("p-3")),
+            Plan::Prefer("p-3".into())
+        );
+        // p-2 would only interrupt p-1: the election picks p-3 again.
+        assert!(
+            matches!(plan(&report("p-1", LIVE, alive(), oldest), &to("p-2")), Plan::Refuse(r) if r.contains("picks p-3") && r.contains("not p-2"))
+        );
+        assert!(
+            matches!(plan(&report("p-1", LIVE, alive(), oldest), &to("stranger")), Plan::Refuse(r) if r.contains("not a LeaseCandidate") && r.contains("p-1, p-2, p-3"))
+        );
+        assert!(matches!(
+            plan(&report("p-1", LIVE, alive(), oldest), &to("p-1")),
+            Plan::Nothing(_)
+        ));
+    }
+
+    #[test]
+    fn to_prefers_on_third_party_strategies_and_needs_force_on_plain_leases() {
         let to = |force| Request {
             to: Some("p-2".into()),
             force,
@@ -231,7 +416,7 @@ mod tests {
         };
         assert_eq!(
             plan(
-                &report("p-1", LIVE, alive(), Some("OldestEmulationVersion")),
+                &report("p-1", LIVE, alive(), Some("example.com/by-zone")),
                 &to(false)
             ),
             Plan::Prefer("p-2".into())

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
@@ -77,12 +78,19 @@ pub async fn run(args: &ReleaseArgs, ctx: &Context, out: &mut impl Write) -> Res
         force: args.force,
         to: args.to.clone(),
         expect_holder: args.expect_holder.clone(),
+        candidates: Vec::new(),
     };
     let started = Instant::now();
     for _ in 0..CONFLICT_RETRIES {
         let (object, lock) = read(&cluster, &namespace, &args.name, kind).await?;
         let report = locks::report(&cluster, lock).await?;
         describe(&report, cluster.server_now(), out)?;
+        let mut request = request.clone();
+        if request.to.is_some()
+            && report.lock.strategy.as_deref() == Some(handover::OLDEST_EMULATION_VERSION)
+        {
+            request.candidates = candidates(&cluster, &namespace, &args.name).await?;
+        }
         let plan = handover::plan(&report, &request);
         let old_holder = report.lock.holder().unwrap_or_default().to_string();
         match &plan {
@@ -179,6 +187,39 @@ async fn read(
             Ok((Object::Endpoints(ep), lock))
         }
     }
+}
+
+/// The LeaseCandidates of one lease, as the API server's election weighs them.
+async fn candidates(
+    cluster: &Cluster,
+    namespace: &str,
+    lease: &str,
+) -> Result<Vec<handover::Candidate>> {
+    let action = Action {
+        verb: "list",
+        resource: "leasecandidates",
+        namespace: Some(namespace),
+        name: None,
+    };
+    let api = cluster.api::<LeaseCandidate>(Some(namespace));
+    let items = cluster
+        .list_all(&api, &ListParams::default(), action)
+        .await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|c| {
+            let spec = c.spec?;
+            (spec.lease_name == lease).then(|| handover::Candidate {
+                name: c.metadata.name.unwrap_or_default(),
+                emulation_version: spec.emulation_version.unwrap_or_default(),
+                binary_version: spec.binary_version,
+                created: c
+                    .metadata
+                    .creation_timestamp
+                    .map_or(Timestamp::MAX, |t| t.0),
+            })
+        })
+        .collect())
 }
 
 fn describe(report: &LockReport, now: Timestamp, out: &mut impl Write) -> Result<()> {

@@ -91,6 +91,46 @@ impl TestCluster {
         cmd
     }
 
+    /// Our binary on a pseudo-terminal (util-linux `script`), for prompts: write answers to the
+    /// child's stdin; everything the terminal shows collects in the returned buffer.
+    pub fn singleton_on_terminal(
+        &self,
+        args: &[&str],
+    ) -> (
+        std::process::Child,
+        std::sync::Arc<std::sync::Mutex<String>>,
+    ) {
+        use std::io::Read;
+        let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_kubectl-singleton"))
+            .chain(args.iter().copied())
+            .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+            .collect();
+        let mut child = self
+            .scrubbed(Path::new("/usr/bin/script"))
+            .args(["-qfec", &quoted.join(" "), "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot run script(1) from util-linux");
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut pty = child.stdout.take().unwrap();
+        let shown = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pty.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        (child, screen)
+    }
+
     /// The real kubectl of the cluster's version (so `kubectl singleton ...` goes through
     /// kubectl's plugin discovery on PATH).
     pub fn kubectl(&self, args: &[&str]) -> Output {

@@ -352,3 +352,113 @@ fn an_expired_legacy_configmap_lock_is_freed_in_its_annotation() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn a_lease_changed_while_the_user_confirms_is_reread_and_never_overwritten() {
+    use std::io::Write;
+    let c = cluster();
+    let ns = c.namespace("release-conflict");
+    let pods = deployment(c, &ns, "app", 1);
+    // An expired lease of a pod that never existed: release would free it.
+    c.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
+    ));
+    let (mut child, screen) = c.singleton_on_terminal(&["release", "lock", "-n", &ns, "--no-wait"]);
+    assert!(
+        eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
+        "no prompt: {}",
+        screen.lock().unwrap()
+    );
+    // While the user reads the plan, the live pod takes the lease.
+    c.kubectl_ok(&[
+        "patch",
+        "lease",
+        "lock",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        &format!(
+            r#"{{"spec":{{"holderIdentity":"{}","renewTime":"{}","leaseDurationSeconds":300}}}}"#,
+            pods[0],
+            now_micro()
+        ),
+    ]);
+    let taken = lease_json(c, &ns, "lock");
+    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    let status = child.wait().unwrap();
+    let text = screen.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("409 Conflict"), "{text}");
+    assert!(
+        text.contains(&format!("holder {}", pods[0])) && text.contains("is alive"),
+        "the second decision must see the new holder and refuse: {text}"
+    );
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        taken["metadata"]["resourceVersion"],
+        "the new holder's lease was overwritten: {text}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn to_on_a_server_elected_lease_names_only_the_candidate_the_election_picks() {
+    let c = cluster();
+    let ns = c.namespace("release-to");
+    for pod in ["first", "second"] {
+        c.apply(&format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {pod}, namespace: {ns}}}\nspec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+        ));
+    }
+    let timings = [
+        "--coordinated",
+        "--lease-duration=6s",
+        "--renew-deadline=4s",
+        "--retry-period=1s",
+    ];
+    let first = c.peer(&ns, "sched", "first", &timings);
+    assert!(eventually(30, || first.has_event("started_leading")));
+    let _second = c.peer(&ns, "sched", "second", &timings);
+    let candidates = || {
+        c.kubectl_ok(&["get", "leasecandidates", "-n", &ns, "-o", "name"])
+            .lines()
+            .count()
+    };
+    assert!(eventually(30, || candidates() == 2));
+    assert_eq!(
+        lease_json(c, &ns, "sched")["spec"]["strategy"],
+        "OldestEmulationVersion"
+    );
+
+    // Equal versions: the API server elects the oldest candidate, `first`. Asking for `second`
+    // would only end first's term (the server then elects first again), so it is refused.
+    let refused = c.singleton(&["release", "sched", "-n", &ns, "--to", "second", "-y"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("picks first") && stderr(&refused).contains("not second"),
+        "{}",
+        stderr(&refused)
+    );
+    let spec = &lease_json(c, &ns, "sched")["spec"];
+    assert!(spec["preferredHolder"].is_null(), "{spec}");
+    assert_eq!(spec["holderIdentity"], "first", "{spec}");
+
+    let stranger = c.singleton(&["release", "sched", "-n", &ns, "--to", "nobody", "-y"]);
+    assert_eq!(stranger.status.code(), Some(1));
+    assert!(
+        stderr(&stranger).contains("not a LeaseCandidate"),
+        "{}",
+        stderr(&stranger)
+    );
+
+    let already = c.singleton(&["release", "sched", "-n", &ns, "--to", "first", "-y"]);
+    assert_eq!(already.status.code(), Some(0), "{}", stderr(&already));
+    assert!(stdout(&already).contains("first already holds the lock"));
+    assert!(
+        !first.has_event("stopped_leading"),
+        "the leader was interrupted: {:?}",
+        first.events()
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
