@@ -55,6 +55,21 @@ impl Action<'_> {
             None => "at cluster scope".to_string(),
         }
     }
+
+    /// What a 403 for this action tells the user: the verb, resource and scope to ask for.
+    pub fn forbidden(&self) -> String {
+        let Action { verb, resource, .. } = self;
+        let scope = self.scope();
+        if self.namespace.is_none() && *verb == "list" {
+            format!(
+                "cannot {verb} {resource} {scope} (forbidden): try -n NAMESPACE or ask for {verb} on {resource}"
+            )
+        } else {
+            format!(
+                "cannot {verb} {resource} {scope} (forbidden): ask for {verb} on {resource} {scope}"
+            )
+        }
+    }
 }
 
 /// Builds the client exactly as kubectl would choose its configuration: `--kubeconfig`, else
@@ -283,14 +298,7 @@ impl Cluster {
                         "the API server at {} rejected our credentials (401 Unauthorized): log in again or check the kubeconfig user",
                         self.server_url
                     ),
-                    403 if action.namespace.is_none() && verb == "list" => {
-                        format!(
-                            "cannot {verb} {resource} {scope} (forbidden): try -n NAMESPACE or ask for {verb} on {resource}"
-                        )
-                    }
-                    403 => format!(
-                        "cannot {verb} {resource} {scope} (forbidden): ask for {verb} on {resource} {scope}"
-                    ),
+                    403 => action.forbidden(),
                     404 => match action.name {
                         Some(name) => format!("{resource} {name:?} not found {scope}"),
                         None => format!(

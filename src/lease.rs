@@ -41,6 +41,15 @@ impl LockKind {
             LockKind::Endpoints => "endpoints",
         }
     }
+
+    /// The resource as RBAC names it.
+    pub fn plural(self) -> &'static str {
+        match self {
+            LockKind::Lease => "leases",
+            LockKind::ConfigMap => "configmaps",
+            LockKind::Endpoints => "endpoints",
+        }
+    }
 }
 
 /// One leader-election lock, whatever object it lives in. Missing fields stay `None`:

@@ -31,6 +31,19 @@ use crate::render::Palette;
 /// Parses `args`, runs the command, prints at most one error line, and returns the exit code
 /// from DESIGN.md §6.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // kubectl's plugin completion (`kubectl_complete-singleton`): words, not a command line.
+    if args
+        .get(1)
+        .is_some_and(|a| a == commands::complete::HIDDEN_COMMAND)
+    {
+        let words: Vec<String> = args[2..]
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        let _ = commands::complete::run(&words, &mut std::io::stdout().lock());
+        return ExitCode::Success.into();
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => return clap_exit(err).into(),
@@ -64,7 +77,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     }
 }
 
-fn block_on<F: std::future::Future<Output = Result<()>>>(future: F) -> Result<()> {
+fn block_on<T, F: std::future::Future<Output = Result<T>>>(future: F) -> Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -132,19 +132,21 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
     })
 }
 
-/// The report for one lock already read (holder pod looked up, state judged now).
-pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<LockReport> {
-    let (mut holders, _) = resolve_holders(cluster, std::slice::from_ref(&lock)).await?;
+/// The report for one lock already read (holder pod looked up, state judged now), and a notice
+/// when RBAC kept part of the holder lookup from us (the holder then shows as unmapped).
+pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<(LockReport, Option<String>)> {
+    let (mut holders, notice) = resolve_holders(cluster, std::slice::from_ref(&lock)).await?;
     let holder_pod = holders.pop().flatten();
     let expiry = lock.expiry(cluster.server_now());
     let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
-    Ok(LockReport {
+    let report = LockReport {
         lock,
         expiry,
         holder_pod,
         state,
         candidates: Vec::new(),
-    })
+    };
+    Ok((report, notice))
 }
 
 fn scope_words(namespace: Option<&str>) -> String {
@@ -377,6 +379,8 @@ async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lo
         }
         Err(err) => return Err(err),
     }
+    // Nodes and owners are looked up as far as RBAC lets us; what it withholds is said once.
+    let mut withheld = None;
     let nodes: Api<Node> = Api::all(cluster.client.clone());
     let node_action = Action {
         verb: "get",
@@ -390,7 +394,7 @@ async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lo
     {
         Ok(Some(_)) => return Ok(Lookup::Node),
         Ok(None) => {}
-        Err(err) if err.is_withheld() => {}
+        Err(err) if err.is_withheld() => withheld = Some(err),
         Err(err) => return Err(err),
     }
     for (kind, owner) in lease::owner_candidates(pod_name) {
@@ -415,11 +419,18 @@ async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lo
                 return Ok(Lookup::Pod(gone));
             }
             Ok(false) => {}
-            Err(err) if err.is_withheld() => {}
+            Err(err) if err.is_withheld() => {
+                withheld.get_or_insert(err);
+            }
             Err(err) => return Err(err),
         }
     }
-    Ok(Lookup::Pod(HolderPod::Unmapped))
+    Ok(match withheld {
+        Some(err) => Lookup::Withheld(format!(
+            "holders not fully resolved (a node or a gone pod's workload shows as <unmapped>): {err}"
+        )),
+        None => Lookup::Pod(HolderPod::Unmapped),
+    })
 }
 
 /// What `status` shows of a pod, including the workload that owns it.

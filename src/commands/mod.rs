@@ -1,6 +1,7 @@
 //! One module per command. Each command is `run(args, ctx, out)` so tests can capture output.
 
 pub mod audit;
+pub mod complete;
 pub mod completion;
 pub mod release;
 pub mod scaffold;

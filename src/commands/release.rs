@@ -83,7 +83,11 @@ pub async fn run(args: &ReleaseArgs, ctx: &Context, out: &mut impl Write) -> Res
     let started = Instant::now();
     for _ in 0..CONFLICT_RETRIES {
         let (object, lock) = read(&cluster, &namespace, &args.name, kind).await?;
-        let report = locks::report(&cluster, lock).await?;
+        let (report, withheld) = locks::report(&cluster, lock).await?;
+        // Judged as unmapped, which never frees a live lock without --force; say why.
+        if let Some(notice) = withheld {
+            crate::render::warn(&notice);
+        }
         describe(&report, cluster.server_now(), out)?;
         let mut request = request.clone();
         if request.to.is_some()
@@ -158,7 +162,7 @@ async fn read(
             let lease = cluster
                 .call(
                     cluster.api::<Lease>(Some(namespace)).get(name),
-                    action("lease"),
+                    action("leases"),
                 )
                 .await?;
             let lock = LeaderLock::from_lease(&lease);
@@ -168,7 +172,7 @@ async fn read(
             let cm = cluster
                 .call(
                     cluster.api::<ConfigMap>(Some(namespace)).get(name),
-                    action("configmap"),
+                    action("configmaps"),
                 )
                 .await?;
             let lock = LeaderLock::from_legacy(kind, &cm.metadata)
@@ -365,7 +369,7 @@ async fn write(cluster: &Cluster, object: &Object) -> Result<()> {
                 cluster
                     .api::<Lease>(Some(&namespace))
                     .replace(&name, &params, o),
-                action("lease"),
+                action("leases"),
             )
             .await
             .map(drop),
@@ -374,7 +378,7 @@ async fn write(cluster: &Cluster, object: &Object) -> Result<()> {
                 cluster
                     .api::<ConfigMap>(Some(&namespace))
                     .replace(&name, &params, o),
-                action("configmap"),
+                action("configmaps"),
             )
             .await
             .map(drop),
@@ -467,13 +471,12 @@ async fn evict(cluster: &Cluster, namespace: &str, pod: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(Error::Api { status: 429, .. }) => {
-            let blocking = covering_pdbs(cluster, namespace, pod)
-                .await
-                .unwrap_or_default();
-            let names = if blocking.is_empty() {
-                "a PodDisruptionBudget".to_string()
-            } else {
-                format!("PodDisruptionBudget {}", blocking.join(", "))
+            let names = match covering_pdbs(cluster, namespace, pod).await {
+                Ok(blocking) if !blocking.is_empty() => {
+                    format!("PodDisruptionBudget {}", blocking.join(", "))
+                }
+                Ok(_) => "a PodDisruptionBudget".to_string(),
+                Err(err) => format!("a PodDisruptionBudget (which one is not known: {err})"),
             };
             Err(Error::Refused(format!(
                 "eviction of pod {namespace}/{pod} blocked by {names} (it allows no disruption now): nothing changed"

@@ -54,6 +54,14 @@ pub fn cluster() -> &'static TestCluster {
         let link = plugin_dir.join("kubectl-singleton");
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubectl-singleton"), &link).unwrap();
+        // The completion helper kubectl looks for on PATH, as shipped.
+        let complete = plugin_dir.join("kubectl_complete-singleton");
+        let _ = std::fs::remove_file(&complete);
+        std::os::unix::fs::symlink(
+            repo_root().join("completions/kubectl_complete-singleton"),
+            &complete,
+        )
+        .unwrap();
         TestCluster {
             kubeconfig: get("KUBECONFIG"),
             kube_bin: get("KUBE_BIN"),

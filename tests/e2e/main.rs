@@ -2,8 +2,10 @@
 //! kube-scheduler, etcd, kwok nodes) started by tests/cluster/cluster.sh.
 
 mod audit;
+mod completion;
 mod faults;
 mod harness;
+mod rbac;
 mod release;
 mod scaffold;
 mod status;

@@ -346,7 +346,7 @@ fn an_expired_legacy_configmap_lock_is_freed_in_its_annotation() {
     let lease = c.singleton(&["release", "old-controller", "-n", &ns, "-y"]);
     assert_eq!(lease.status.code(), Some(3), "{}", stderr(&lease));
     assert!(
-        stderr(&lease).contains("lease \"old-controller\" not found"),
+        stderr(&lease).contains("leases \"old-controller\" not found"),
         "{}",
         stderr(&lease)
     );

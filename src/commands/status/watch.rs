@@ -16,8 +16,8 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde::Serialize;
 
-use crate::cluster::Cluster;
-use crate::error::Result;
+use crate::cluster::{Action, Cluster};
+use crate::error::{Error, Result};
 use crate::lease::{self, LeaderLock, LockKind};
 use crate::locks::{self, Inventory, Scope};
 use crate::watch::{Change, Tracked};
@@ -32,6 +32,32 @@ fn id(lock: &LeaderLock) -> LockId {
 enum Reading {
     Seen(LeaderLock),
     Gone(LockId),
+    /// RBAC forbids watching this kind; retrying will not fix it.
+    Denied(LockKind, String),
+}
+
+/// kube's watcher retries every error with backoff; a 403 will not pass by itself, so it becomes
+/// a reading the loop reports. Other errors (dropped connections, 410 Gone) are retried.
+fn denial(err: &watcher::Error, kind: LockKind, namespace: Option<&str>) -> Option<Reading> {
+    let (watcher::Error::InitialListFailed(kube::Error::Api(status))
+    | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+    | watcher::Error::WatchFailed(kube::Error::Api(status))) = err
+    else {
+        return None;
+    };
+    let verb = match err {
+        watcher::Error::InitialListFailed(_) => "list",
+        _ => "watch",
+    };
+    (status.code == 403).then(|| {
+        let action = Action {
+            verb,
+            resource: kind.plural(),
+            namespace,
+            name: None,
+        };
+        Reading::Denied(kind, action.forbidden())
+    })
 }
 
 /// A JSON line of `-w -o json`.
@@ -77,17 +103,22 @@ pub async fn follow(
         config
     };
     let show_all = locks::shows_all_leases(scope);
+    let namespace = scope.namespace.map(str::to_string);
     let leases = watcher::watcher(
         cluster.api::<Lease>(scope.namespace),
         config(LockKind::Lease),
     )
     .default_backoff()
-    .filter_map(move |event| async move { event.ok() })
     .flat_map(move |event| {
-        futures::stream::iter(readings(event, LockKind::Lease, |lease: &Lease| {
-            (show_all || lease::is_leader_election_lease(lease))
-                .then(|| LeaderLock::from_lease(lease))
-        }))
+        futures::stream::iter(match event {
+            Ok(event) => readings(event, LockKind::Lease, |lease: &Lease| {
+                (show_all || lease::is_leader_election_lease(lease))
+                    .then(|| LeaderLock::from_lease(lease))
+            }),
+            Err(err) => denial(&err, LockKind::Lease, namespace.as_deref())
+                .into_iter()
+                .collect(),
+        })
     })
     .boxed();
     let mut streams: Vec<std::pin::Pin<Box<dyn Stream<Item = Reading> + Send>>> = vec![leases];
@@ -108,6 +139,7 @@ pub async fn follow(
         ));
     }
     let mut readings = futures::stream::select_all(streams);
+    let mut denied = std::collections::BTreeSet::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -141,6 +173,15 @@ pub async fn follow(
                 Some(Reading::Gone(key)) => {
                     if tracked.remove(&key).is_some() {
                         changes.push((key, Change::Deleted));
+                    }
+                }
+                // Without the Lease watch there is nothing to follow; a legacy kind is said once.
+                Some(Reading::Denied(LockKind::Lease, message)) => {
+                    return Err(Error::Api { status: 403, message });
+                }
+                Some(Reading::Denied(kind, message)) => {
+                    if denied.insert(kind) {
+                        crate::render::warn(&format!("legacy {} locks not followed: {message}", kind.as_str()));
                     }
                 }
                 None => return Ok(()),
@@ -217,13 +258,18 @@ where
 {
     // Metadata-only: the annotation is all we need, never the data.
     let api: Api<PartialObjectMeta<K>> = cluster.api(scope.namespace);
+    let namespace = scope.namespace.map(str::to_string);
     watcher::watcher(api, config)
         .default_backoff()
-        .filter_map(|event| async move { event.ok() })
         .flat_map(move |event| {
-            futures::stream::iter(readings(event, kind, |obj: &PartialObjectMeta<K>| {
-                LeaderLock::from_legacy(kind, &obj.metadata)
-            }))
+            futures::stream::iter(match event {
+                Ok(event) => readings(event, kind, |obj: &PartialObjectMeta<K>| {
+                    LeaderLock::from_legacy(kind, &obj.metadata)
+                }),
+                Err(err) => denial(&err, kind, namespace.as_deref())
+                    .into_iter()
+                    .collect(),
+            })
         })
         .boxed()
 }

@@ -1,0 +1,347 @@
+//! `__complete WORDS... PARTIAL`: kubectl's plugin completion (kubectl ≥ 1.26 runs
+//! `kubectl_complete-singleton` with the words typed after `kubectl singleton`, the last one
+//! being the word under the cursor). Prints one candidate per line (`value<TAB>description`),
+//! then Cobra's `:<directive>` line. Subcommands, flags and flag values come from the clap
+//! definitions; namespaces, contexts and lock names from the cluster, within the request
+//! timeout (5s unless given), and an empty list on any error: completion never prints errors.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::CommandFactory;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::ListParams;
+
+use crate::cli::{Cli, GlobalArgs};
+use crate::cluster::{self, Action};
+use crate::error::Result;
+
+/// The first argument that switches the binary into completion mode.
+pub const HIDDEN_COMMAND: &str = "__complete";
+
+/// Cobra's ShellCompDirective values.
+const DIRECTIVE_DEFAULT: u8 = 0;
+const DIRECTIVE_NO_FILE: u8 = 4;
+
+/// What the word under the cursor should become.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Want {
+    /// Fixed candidates with descriptions (subcommands, flags, enum values).
+    Words(Vec<(String, String)>),
+    Namespaces,
+    Contexts,
+    /// Lease names in the namespace the command line names.
+    Leases,
+    /// A path: let the shell complete files.
+    Files,
+    Nothing,
+}
+
+/// Flags that take a path.
+const PATH_FLAGS: &[&str] = &["kubeconfig", "filename", "values"];
+
+/// Decides from the words typed so far (pure; the clap tree is the only source of truth).
+pub fn want(words: &[String], partial: &str) -> (Want, GlobalArgs) {
+    let root = Cli::command();
+    let globals: Vec<clap::Arg> = root
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let mut cmd = root.clone();
+    let mut pending: Option<clap::Arg> = None;
+    let mut positionals = 0;
+    let mut flags: Vec<(String, String)> = Vec::new();
+    for word in words {
+        if let Some(arg) = pending.take() {
+            flags.push((arg.get_id().to_string(), word.clone()));
+            continue;
+        }
+        let find_long = |name: &str| {
+            cmd.get_arguments()
+                .chain(globals.iter())
+                .find(|a| a.get_long() == Some(name))
+                .cloned()
+        };
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            if let Some(arg) = find_long(name).filter(takes_value) {
+                match value {
+                    Some(v) => flags.push((arg.get_id().to_string(), v.to_string())),
+                    None => pending = Some(arg),
+                }
+            }
+        } else if let Some(short) = word.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let c = short.chars().next().unwrap_or_default();
+            let arg = cmd
+                .get_arguments()
+                .chain(globals.iter())
+                .find(|a| a.get_short() == Some(c))
+                .cloned();
+            if let Some(arg) = arg.filter(takes_value) {
+                let rest = short[c.len_utf8()..].trim_start_matches('=');
+                if rest.is_empty() {
+                    pending = Some(arg);
+                } else {
+                    flags.push((arg.get_id().to_string(), rest.to_string()));
+                }
+            }
+        } else if let Some(sub) = cmd.find_subcommand(word).filter(|s| !s.is_hide_set()) {
+            cmd = sub.clone();
+        } else {
+            positionals += 1;
+        }
+    }
+    let global = global_args(&flags);
+    let want = if let Some(arg) = pending {
+        value_of(&arg)
+    } else if partial.starts_with('-') {
+        Want::Words(
+            cmd.get_arguments()
+                .chain(globals.iter())
+                .filter(|a| !a.is_hide_set() && !a.is_positional())
+                .filter_map(|a| Some((format!("--{}", a.get_long()?), help(a))))
+                .collect(),
+        )
+    } else if cmd.has_subcommands() {
+        Want::Words(
+            cmd.get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                .map(|s| {
+                    let about = s.get_about().map(|a| a.to_string()).unwrap_or_default();
+                    (s.get_name().to_string(), about)
+                })
+                .collect(),
+        )
+    } else {
+        match (cmd.get_name(), positionals) {
+            ("status" | "release", 0) => Want::Leases,
+            _ => cmd
+                .get_positionals()
+                .nth(positionals)
+                .map_or(Want::Nothing, value_of),
+        }
+    };
+    (want, global)
+}
+
+fn takes_value(arg: &clap::Arg) -> bool {
+    arg.get_action().takes_values() && arg.get_num_args().is_none_or(|n| n.min_values() > 0)
+}
+
+fn help(arg: &clap::Arg) -> String {
+    arg.get_help().map(|h| h.to_string()).unwrap_or_default()
+}
+
+fn value_of(arg: &clap::Arg) -> Want {
+    let id = arg.get_id().as_str();
+    if id == "namespace" {
+        return Want::Namespaces;
+    }
+    if id == "context" {
+        return Want::Contexts;
+    }
+    if PATH_FLAGS.contains(&id) {
+        return Want::Files;
+    }
+    let values: Vec<(String, String)> = arg
+        .get_possible_values()
+        .into_iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| {
+            let about = v.get_help().map(|h| h.to_string()).unwrap_or_default();
+            (v.get_name().to_string(), about)
+        })
+        .collect();
+    if values.is_empty() {
+        Want::Nothing
+    } else {
+        Want::Words(values)
+    }
+}
+
+/// The connection flags typed so far, so lookups go where the command would.
+fn global_args(flags: &[(String, String)]) -> GlobalArgs {
+    let get = |id: &str| {
+        flags
+            .iter()
+            .rev()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+    };
+    GlobalArgs {
+        kubeconfig: get("kubeconfig").map(Into::into),
+        context: get("context"),
+        cluster: get("cluster"),
+        user: get("user"),
+        namespace: get("namespace"),
+        impersonate: get("impersonate"),
+        request_timeout: Some(
+            get("request_timeout")
+                .and_then(|t| crate::duration::parse(&t).ok())
+                .filter(|t| !t.is_zero())
+                .unwrap_or(Duration::from_secs(5)),
+        ),
+        ..GlobalArgs::default()
+    }
+}
+
+/// Runs the completion; never fails in a way the user sees.
+pub fn run(args: &[String], out: &mut impl Write) -> Result<()> {
+    let (partial, words) = match args.split_last() {
+        Some((last, rest)) => (last.as_str(), rest),
+        None => ("", &[][..]),
+    };
+    let (want, global) = want(words, partial);
+    let (candidates, directive) = match want {
+        Want::Words(words) => (words, DIRECTIVE_NO_FILE),
+        Want::Files => (Vec::new(), DIRECTIVE_DEFAULT),
+        Want::Nothing => (Vec::new(), DIRECTIVE_NO_FILE),
+        Want::Contexts => (contexts(&global), DIRECTIVE_NO_FILE),
+        Want::Namespaces | Want::Leases => {
+            let names = crate::block_on(lookup(want, global)).unwrap_or_default();
+            (names, DIRECTIVE_NO_FILE)
+        }
+    };
+    for (value, about) in candidates
+        .iter()
+        .filter(|(value, _)| value.starts_with(partial))
+    {
+        let about = about.lines().next().unwrap_or_default();
+        if about.is_empty() {
+            writeln!(out, "{value}")?;
+        } else {
+            writeln!(out, "{value}\t{about}")?;
+        }
+    }
+    writeln!(out, ":{directive}")?;
+    Ok(())
+}
+
+fn contexts(global: &GlobalArgs) -> Vec<(String, String)> {
+    let config = match &global.kubeconfig {
+        Some(path) => kube::config::Kubeconfig::read_from(path),
+        None => kube::config::Kubeconfig::read(),
+    };
+    config
+        .map(|c| {
+            c.contexts
+                .into_iter()
+                .map(|ctx| {
+                    let cluster = ctx.context.map(|c| c.cluster).unwrap_or_default();
+                    (ctx.name, cluster)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn lookup(want: Want, global: GlobalArgs) -> Result<Vec<(String, String)>> {
+    let limit = global.request_timeout.unwrap_or(Duration::from_secs(5));
+    let work = async {
+        let cluster = cluster::connect(&global).await?;
+        let names: Vec<(String, String)> = if want == Want::Namespaces {
+            let action = Action {
+                verb: "list",
+                resource: "namespaces",
+                namespace: None,
+                name: None,
+            };
+            let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
+            cluster
+                .list_all_metadata(&api, &ListParams::default(), action)
+                .await?
+                .into_iter()
+                .filter_map(|ns| ns.metadata.name)
+                .map(|n| (n, String::new()))
+                .collect()
+        } else {
+            let namespace = cluster.namespace(&global).to_string();
+            let action = Action {
+                verb: "list",
+                resource: "leases",
+                namespace: Some(&namespace),
+                name: None,
+            };
+            let api = cluster.api::<Lease>(Some(&namespace));
+            cluster
+                .list_all(&api, &ListParams::default(), action)
+                .await?
+                .into_iter()
+                .filter(crate::lease::is_leader_election_lease)
+                .filter_map(|lease| {
+                    let holder = lease.spec.as_ref()?.holder_identity.clone();
+                    Some((lease.metadata.name?, holder.unwrap_or_default()))
+                })
+                .collect()
+        };
+        Ok(names)
+    };
+    tokio::time::timeout(limit, work)
+        .await
+        .unwrap_or_else(|_| Ok(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(line: &str) -> Want {
+        let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        let partial = words.pop().unwrap();
+        want(&words, &partial).0
+    }
+
+    fn names(want: Want) -> Vec<String> {
+        match want {
+            Want::Words(words) => words.into_iter().map(|(w, _)| w).collect(),
+            other => panic!("not words: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn subcommands_flags_and_values_come_from_the_clap_tree() {
+        let top = names(ask(""));
+        assert!(top.contains(&"status".to_string()) && top.contains(&"release".to_string()));
+        assert!(!top.iter().any(|w| w.starts_with("__")), "{top:?}");
+        let flags = names(ask("release --"));
+        assert!(flags.contains(&"--evict".to_string()), "{flags:?}");
+        assert!(
+            flags.contains(&"--namespace".to_string()),
+            "global flags too"
+        );
+        assert_eq!(
+            names(ask("release x --kind ")),
+            vec!["lease", "configmap", "endpoints"]
+        );
+        assert!(names(ask("scaffold ")).contains(&"deployment".to_string()));
+    }
+
+    #[test]
+    fn cluster_lookups_where_an_argument_takes_a_name() {
+        assert_eq!(ask("release "), Want::Leases);
+        assert_eq!(ask("status -n kube-system "), Want::Leases);
+        assert_eq!(ask("release -n "), Want::Namespaces);
+        assert_eq!(ask("status --namespace "), Want::Namespaces);
+        assert_eq!(ask("--context "), Want::Contexts);
+        assert_eq!(ask("audit --kubeconfig "), Want::Files);
+        // The lock name is given: nothing more to complete positionally.
+        assert_eq!(ask("release lock "), Want::Nothing);
+    }
+
+    #[test]
+    fn connection_flags_are_kept_for_the_lookup() {
+        let words: Vec<String> = ["release", "-nkube-system", "--context=kind", "--as", "me"]
+            .map(str::to_string)
+            .to_vec();
+        let (_, global) = want(&words, "");
+        assert_eq!(global.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(global.context.as_deref(), Some("kind"));
+        assert_eq!(global.impersonate.as_deref(), Some("me"));
+        assert_eq!(global.request_timeout, Some(Duration::from_secs(5)));
+    }
+}
