@@ -23,7 +23,7 @@ Examples:
 #[command(
     name = "kubectl-singleton",
     bin_name = "kubectl singleton",
-    version,
+    version = env!("KUBECTL_SINGLETON_VERSION"),
     propagate_version = true,
     after_help = ROOT_EXAMPLES,
     max_term_width = 100

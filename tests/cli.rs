@@ -72,9 +72,17 @@ fn help_lists_every_command_and_exits_0() {
 fn version_matches_the_crate() {
     let out = bin().arg("--version").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("kubectl-singleton {}", env!("CARGO_PKG_VERSION"))
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let prefix = format!("kubectl-singleton {}", env!("CARGO_PKG_VERSION"));
+    // Built from git (as tests always are here): the commit follows the version.
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .unwrap();
+    let commit = String::from_utf8_lossy(&commit.stdout).trim().to_string();
+    assert!(
+        text.starts_with(&format!("{prefix} (git {commit}")),
+        "{text}"
     );
 }
 
