@@ -70,6 +70,8 @@ ARCH=${DIST_ARCH:-$(host_arch)}
 binary=${DIST_BINARY:-}
 if [ -z "$binary" ]; then
   [ "$OS/$ARCH" = "$(host_os)/$(host_arch)" ] || die "DIST_OS/DIST_ARCH need DIST_BINARY (a binary built for $OS/$ARCH)"
+  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+    log "warning: the work tree has changes: --version will say 'modified' (release from a clean checkout)"
   log "cargo build --release --locked"
   # cargo names the executable it built (wherever CARGO_TARGET_DIR or .cargo/config put it).
   binary=$(cargo build --release --locked --bin kubectl-singleton --message-format=json-render-diagnostics |
@@ -90,12 +92,12 @@ archive="$DIST_DIR/$(archive_name "$OS" "$ARCH")"
 epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 touch -d "@$epoch" "${files[@]/#/$stage/}" 2>/dev/null || true # GNU touch; elsewhere mtimes stay
 if [ "$OS" = windows ]; then
-  (cd "$stage" && zip -q -X -9 out.zip "${files[@]}")
+  (cd "$stage" && zip -q -X out.zip "${files[@]}")
   mv "$stage/out.zip" "$archive"
 else
   reproducible=()
-  tar --version 2>/dev/null | grep -q GNU && reproducible=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch")
-  (cd "$stage" && tar ${reproducible[@]+"${reproducible[@]}"} -cf - "${files[@]}") | gzip -9 -n >"$stage/out.tar.gz"
+  [[ $(tar --version 2>/dev/null) == *GNU* ]] && reproducible=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch")
+  (cd "$stage" && tar ${reproducible[@]+"${reproducible[@]}"} -cf - "${files[@]}") | gzip -n >"$stage/out.tar.gz"
   mv "$stage/out.tar.gz" "$archive"
 fi
 log "packed $archive ($(sha256 "$archive"))"

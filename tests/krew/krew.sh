@@ -98,7 +98,9 @@ quietly kubectl krew install --manifest="$MANIFEST" --archive="$ARCHIVE" </dev/n
 prints_version() {
   local out
   out=$("$@") || die "$* failed"
-  [ "$out" = "kubectl-singleton $VERSION" ] || die "$* printed '$out', not 'kubectl-singleton $VERSION'"
+  # "kubectl-singleton 0.1.0", possibly followed by build details
+  [[ $out == "kubectl-singleton $VERSION" || $out == "kubectl-singleton $VERSION "* ]] ||
+    die "$* printed '$out', not 'kubectl-singleton $VERSION'"
 }
 prints_version "$KREW_ROOT/bin/kubectl-singleton" --version
 prints_version kubectl singleton --version # kubectl's plugin discovery finds krew's link on PATH
