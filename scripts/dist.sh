@@ -20,8 +20,10 @@
 # default: the last commit's time, so the same binary always gives the same archive and sha256).
 set -euo pipefail
 
+CALLER=$PWD
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+abs() { case "$1" in /*) echo "$1" ;; *) echo "$CALLER/$1" ;; esac; } # paths given relative to the caller
 PLATFORMS=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64) # krew's os/arch names
 PLACEHOLDER=0000000000000000000000000000000000000000000000000000000000000000
 
@@ -40,8 +42,8 @@ cargo_field() { awk -F'"' -v k="$1" '/^\[/ { p = ($0 == "[package]") } p && $1 ~
 VERSION=$(cargo_field version)
 HOMEPAGE=$(cargo_field repository)
 [ -n "$VERSION" ] && [ -n "$HOMEPAGE" ] || die "cannot read version and repository from Cargo.toml"
-DIST_DIR=${DIST_DIR:-$ROOT/dist}
-MANIFEST=${KREW_MANIFEST:-$ROOT/krew-manifest.yaml}
+DIST_DIR=$(abs "${DIST_DIR:-$ROOT/dist}")
+MANIFEST=$(abs "${KREW_MANIFEST:-$ROOT/krew-manifest.yaml}")
 
 host_os() {
   case "$(uname -s)" in
@@ -67,7 +69,7 @@ sha256() { if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum 
 OS=${DIST_OS:-$(host_os)}
 ARCH=${DIST_ARCH:-$(host_arch)}
 [[ " ${PLATFORMS[*]} " == *" $OS/$ARCH "* ]] || die "$OS/$ARCH is not one of ${PLATFORMS[*]}"
-binary=${DIST_BINARY:-}
+binary=${DIST_BINARY:+$(abs "$DIST_BINARY")}
 if [ -z "$binary" ]; then
   [ "$OS/$ARCH" = "$(host_os)/$(host_arch)" ] || die "DIST_OS/DIST_ARCH need DIST_BINARY (a binary built for $OS/$ARCH)"
   [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||

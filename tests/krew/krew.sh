@@ -12,8 +12,8 @@
 # version; `kubectl krew uninstall` removes it. Offline but for the Go module proxy: krew and the
 # validator are built with `go build` from go.mod/go.sum beside this script into
 # $KUBECTL_SINGLETON_CACHE (default ~/.cache/kubectl-singleton), keyed by go.mod, go.sum and the Go
-# version; kubectl is the one tests/cluster/cluster.sh builds (or $KUBECTL). `install --manifest`
-# reads no plugin index, so no git and no index clone are needed.
+# version; kubectl is the one in $KUBE_BIN, else the one tests/cluster/cluster.sh builds (cached;
+# the e2e suite needs it anyway). `install --manifest` reads no plugin index: no git, no clone.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,9 +52,7 @@ if [ ! -e "$TOOLS/.complete" ]; then
 fi
 exec 9>&-
 
-if [ -n "${KUBECTL:-}" ]; then
-  KUBE_BIN=$(cd "$(dirname "$KUBECTL")" && pwd)
-else
+if [ -z "${KUBE_BIN:-}" ]; then
   bash "$ROOT/tests/cluster/cluster.sh" build # no-op when cached
   KUBE_BIN=$(bash "$ROOT/tests/cluster/cluster.sh" env | sed -n 's/^KUBE_BIN=//p')
 fi
