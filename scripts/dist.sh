@@ -6,6 +6,9 @@
 #                                    re-render krew-manifest.yaml; prints the archive's path
 #   scripts/dist.sh --require-all    the same, but fail unless all five platforms' archives are in
 #                                    dist/ (the release pipeline: build or copy the other four first)
+#   scripts/dist.sh --manifest-only  only re-render krew-manifest.yaml from the archives already in
+#                                    dist/ (no build): with none there, it must reproduce the committed
+#                                    file byte for byte, which tests/krew/krew.sh checks
 #
 # The manifest is generated, never edited by hand: version and homepage come from Cargo.toml, each
 # platform's sha256 from its archive in dist/. A platform without an archive keeps the sha256 the
@@ -31,10 +34,12 @@ log() { echo "dist.sh: $*" >&2; }
 die() { echo "dist.sh: error: $*" >&2; exit 1; }
 
 require_all=false
+manifest_only=false
 case "${1:-}" in
   "") ;;
   --require-all) require_all=true ;;
-  *) echo "usage: $0 [--require-all]" >&2; exit 2 ;;
+  --manifest-only) manifest_only=true ;;
+  *) echo "usage: $0 [--require-all | --manifest-only]" >&2; exit 2 ;;
 esac
 
 # [package] version and repository from Cargo.toml.
@@ -65,44 +70,51 @@ archive_name() { # archive_name OS ARCH
 }
 sha256() { if command -v sha256sum >/dev/null; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1; }
 
-# --- build and pack this platform (or DIST_OS/DIST_ARCH's, from DIST_BINARY) ---
-OS=${DIST_OS:-$(host_os)}
-ARCH=${DIST_ARCH:-$(host_arch)}
-[[ " ${PLATFORMS[*]} " == *" $OS/$ARCH "* ]] || die "$OS/$ARCH is not one of ${PLATFORMS[*]}"
-binary=${DIST_BINARY:+$(abs "$DIST_BINARY")}
-if [ -z "$binary" ]; then
-  [ "$OS/$ARCH" = "$(host_os)/$(host_arch)" ] || die "DIST_OS/DIST_ARCH need DIST_BINARY (a binary built for $OS/$ARCH)"
-  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||
-    log "warning: the work tree has changes: --version will say 'modified' (release from a clean checkout)"
-  log "cargo build --release --locked"
-  # cargo names the executable it built (wherever CARGO_TARGET_DIR or .cargo/config put it).
-  binary=$(cargo build --release --locked --bin kubectl-singleton --message-format=json-render-diagnostics |
-    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-fi
-[ -f "$binary" ] || die "no binary at '$binary'"
+# What every archive holds (the manifest's `files` list says the same).
+files=(kubectl-singleton README.md)
+[ -f LICENSE ] || die "no LICENSE file: krew-index's validator requires one in the archive"
+files+=(LICENSE)
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/kubectl-singleton-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-bin=$(bin_name "$OS")
-files=("$bin" README.md)
-cp "$binary" "$stage/$bin" && chmod 755 "$stage/$bin"
-cp README.md "$stage/"
-if [ -f LICENSE ]; then cp LICENSE "$stage/" && files+=(LICENSE); else log "warning: no LICENSE file: krew-index's validator requires one in the archive"; fi
 
-mkdir -p "$DIST_DIR"
-archive="$DIST_DIR/$(archive_name "$OS" "$ARCH")"
-epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-touch -d "@$epoch" "${files[@]/#/$stage/}" 2>/dev/null || true # GNU touch; elsewhere mtimes stay
-if [ "$OS" = windows ]; then
-  (cd "$stage" && zip -q -X out.zip "${files[@]}")
-  mv "$stage/out.zip" "$archive"
-else
-  reproducible=()
-  [[ $(tar --version 2>/dev/null) == *GNU* ]] && reproducible=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch")
-  (cd "$stage" && tar ${reproducible[@]+"${reproducible[@]}"} -cf - "${files[@]}") | gzip -n >"$stage/out.tar.gz"
-  mv "$stage/out.tar.gz" "$archive"
+# --- build and pack this platform (or DIST_OS/DIST_ARCH's, from DIST_BINARY) ---
+if ! $manifest_only; then
+  OS=${DIST_OS:-$(host_os)}
+  ARCH=${DIST_ARCH:-$(host_arch)}
+  [[ " ${PLATFORMS[*]} " == *" $OS/$ARCH "* ]] || die "$OS/$ARCH is not one of ${PLATFORMS[*]}"
+  binary=${DIST_BINARY:+$(abs "$DIST_BINARY")}
+  if [ -z "$binary" ]; then
+    [ "$OS/$ARCH" = "$(host_os)/$(host_arch)" ] || die "DIST_OS/DIST_ARCH need DIST_BINARY (a binary built for $OS/$ARCH)"
+    [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+      log "warning: the work tree has changes: --version will say 'modified' (release from a clean checkout)"
+    log "cargo build --release --locked"
+    # cargo names the executable it built (wherever CARGO_TARGET_DIR or .cargo/config put it).
+    binary=$(cargo build --release --locked --bin kubectl-singleton --message-format=json-render-diagnostics |
+      sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+  fi
+  [ -f "$binary" ] || die "no binary at '$binary'"
+
+  bin=$(bin_name "$OS")
+  files[0]=$bin
+  cp "$binary" "$stage/$bin" && chmod 755 "$stage/$bin"
+  cp README.md LICENSE "$stage/"
+
+  mkdir -p "$DIST_DIR"
+  archive="$DIST_DIR/$(archive_name "$OS" "$ARCH")"
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+  touch -d "@$epoch" "${files[@]/#/$stage/}" 2>/dev/null || true # GNU touch; elsewhere mtimes stay
+  if [ "$OS" = windows ]; then
+    (cd "$stage" && zip -q -X out.zip "${files[@]}")
+    mv "$stage/out.zip" "$archive"
+  else
+    reproducible=()
+    [[ $(tar --version 2>/dev/null) == *GNU* ]] && reproducible=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch")
+    (cd "$stage" && tar ${reproducible[@]+"${reproducible[@]}"} -cf - "${files[@]}") | gzip -n >"$stage/out.tar.gz"
+    mv "$stage/out.tar.gz" "$archive"
+  fi
+  log "packed $archive ($(sha256 "$archive"))"
 fi
-log "packed $archive ($(sha256 "$archive"))"
 
 # --- render the manifest from every archive present in dist/ ---
 previous_sha() { # the sha256 the manifest being replaced had for this exact uri, if any
@@ -166,4 +178,4 @@ YAML
 } >"$stage/manifest.yaml"
 mv "$stage/manifest.yaml" "$MANIFEST"
 log "rendered $MANIFEST"
-echo "$archive"
+$manifest_only || echo "$archive"

@@ -7,9 +7,10 @@
 #                                krew-manifest.yaml), e.g. right after scripts/dist.sh
 #
 # Checks: krew-index's validator accepts the repo's krew-manifest.yaml and MANIFEST, whose
-# spec.version is Cargo.toml's; `kubectl krew install --manifest --archive` into a temp KREW_ROOT;
-# the installed kubectl-singleton and `kubectl singleton` (kubectl's plugin discovery) print the
-# version; `kubectl krew uninstall` removes it. Offline but for the Go module proxy: krew and the
+# spec.version is Cargo.toml's; the repo's manifest is exactly what scripts/dist.sh renders;
+# `kubectl krew install --manifest --archive` into a temp KREW_ROOT; the installed
+# kubectl-singleton and `kubectl singleton` (kubectl's plugin discovery) print the version; the
+# archive holds a LICENSE; `kubectl krew uninstall` removes it. Offline but for the Go module proxy: krew and the
 # validator are built with `go build` from go.mod/go.sum beside this script into
 # $KUBECTL_SINGLETON_CACHE (default ~/.cache/kubectl-singleton), keyed by go.mod, go.sum and the Go
 # version; kubectl is the one in $KUBE_BIN, else the one tests/cluster/cluster.sh builds (cached;
@@ -86,6 +87,15 @@ validate "$ROOT/krew-manifest.yaml" committed
 validate "$MANIFEST" checked
 log "krew's validator accepts the manifest(s)"
 
+# The committed manifest is generated: re-rendering it (no archives, so every sha256 stays as
+# committed) must give the same bytes, or it was edited by hand or Cargo.toml/dist.sh moved on.
+mkdir -p "$WORK/sync/dist"
+cp "$ROOT/krew-manifest.yaml" "$WORK/sync/manifest.yaml"
+quietly env DIST_DIR="$WORK/sync/dist" KREW_MANIFEST="$WORK/sync/manifest.yaml" bash "$ROOT/scripts/dist.sh" --manifest-only
+cmp -s "$ROOT/krew-manifest.yaml" "$WORK/sync/manifest.yaml" ||
+  die "krew-manifest.yaml is not what scripts/dist.sh renders: run 'bash scripts/dist.sh --manifest-only' and commit it
+$(diff "$ROOT/krew-manifest.yaml" "$WORK/sync/manifest.yaml" | head -20)"
+
 # krew in a throwaway KREW_ROOT (and TMPDIR: its staging dirs), no upgrade check (a GitHub request).
 mkdir -p "$WORK/root/bin" "$WORK/tmp"
 export KREW_ROOT=$WORK/root TMPDIR=$WORK/tmp KREW_NO_UPGRADE_CHECK=1
@@ -105,7 +115,7 @@ prints_version kubectl singleton --version # kubectl's plugin discovery finds kr
 shopt -s nullglob nocaseglob
 licenses=("$KREW_ROOT/store/singleton/v$VERSION"/{license,copying}*)
 shopt -u nullglob nocaseglob
-[ ${#licenses[@]} -gt 0 ] || log "warning: the archive has no LICENSE: krew-index's validator will reject it"
+[ ${#licenses[@]} -gt 0 ] || die "krew installed no LICENSE: krew-index's validator rejects such an archive"
 # list and uninstall insist on an "initialized" index (a directory with a .git directory under
 # $KREW_ROOT/index/) although they read only krew's receipts: an empty stand-in, not a clone.
 mkdir -p "$KREW_ROOT/index/default/.git"
