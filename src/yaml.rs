@@ -18,25 +18,50 @@ pub struct SyntaxError {
 
 /// Every document of a (multi-document) YAML text as JSON values, each with the line it starts
 /// on. Empty documents are skipped.
+///
+/// The parser's safety limits (nesting depth, nodes, aliases: what stops a "billion laughs" or a
+/// stack overflow) apply to each document, not to the stream: `helm template` or a cluster export
+/// gives thousands of documents in one text, more than the library's whole-stream default (1,024).
 pub fn documents(text: &str) -> Result<Vec<(u64, serde_json::Value)>, SyntaxError> {
-    let docs: Vec<Spanned<serde_json::Value>> = serde_saphyr::from_multiple(text).map_err(|e| {
-        let location = e.location();
-        SyntaxError {
-            line: location.map_or(0, |l| l.line()),
-            column: location.map_or(0, |l| l.column()),
-            message: e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .to_string(),
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            // The caller holds the whole text already (and bounded its size while reading it).
+            max_reader_input_bytes: None,
+        },
+    };
+    let mut reader = text.as_bytes();
+    let mut docs = Vec::new();
+    for doc in
+        serde_saphyr::read_with_options::<_, Spanned<serde_json::Value>>(&mut reader, options)
+    {
+        let doc = doc.map_err(|e| syntax_error(&e))?;
+        if !doc.value.is_null() {
+            docs.push((doc.referenced.line(), doc.value));
         }
-    })?;
-    Ok(docs
-        .into_iter()
-        .filter(|doc| !doc.value.is_null())
-        .map(|doc| (doc.referenced.line(), doc.value))
-        .collect())
+    }
+    Ok(docs)
+}
+
+fn syntax_error(e: &serde_saphyr::Error) -> SyntaxError {
+    let location = e.location();
+    let first = e.to_string();
+    let first = first.lines().next().unwrap_or("invalid YAML");
+    // The library words its safety limits as a debug dump ("budget breached: Depth { .. }").
+    let message = match first.split_once("budget breached: ") {
+        Some((_, limit)) => format!(
+            "exceeds the YAML parser's safety limits ({}): too deeply nested, too large or too many aliases in one document",
+            limit
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap_or(limit)
+        ),
+        None => first.to_string(),
+    };
+    SyntaxError {
+        line: location.map_or(0, |l| l.line()),
+        column: location.map_or(0, |l| l.column()),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -60,6 +85,35 @@ mod tests {
         assert_eq!(docs[1].1["kind"], "B");
         assert!(docs[0].0 <= 2, "{}", docs[0].0);
         assert!((4..=5).contains(&docs[1].0), "{}", docs[1].0);
+    }
+
+    #[test]
+    fn thousands_of_documents_are_one_stream() {
+        let text = "kind: A\n---\n".repeat(5_000);
+        assert_eq!(documents(&text).unwrap().len(), 5_000);
+    }
+
+    #[test]
+    fn safety_limits_are_words_with_a_position() {
+        let deep = format!("a: {}1{}\n", "[".repeat(100), "]".repeat(100));
+        let err = documents(&deep).unwrap_err();
+        assert!(err.message.contains("safety limits"), "{err:?}");
+        assert!(!err.message.contains('{'), "{err:?}");
+        let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string()
+            + &(1..12)
+                .map(|i| {
+                    format!(
+                        "{}: &{} [{}]\n",
+                        (b'a' + i) as char,
+                        (b'a' + i) as char,
+                        vec![format!("*{}", (b'a' + i - 1) as char); 10].join(", ")
+                    )
+                })
+                .collect::<String>();
+        assert!(
+            documents(&laughs).is_err(),
+            "ten to the twelfth nodes were expanded"
+        );
     }
 
     #[test]

@@ -10,30 +10,62 @@ use serde_json::Value;
 use crate::audit::objects::{Located, Objects, Origin};
 use crate::error::{Error, Result};
 
-/// Reads every path (`-` = stdin) into one set of objects.
+/// The most one file (or stdin) may hold: far more than any real set of manifests, far less than
+/// would exhaust memory (`-f /dev/zero` would otherwise read until killed).
+const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads every path (`-` = stdin) into one set of objects. Inputs that hold no document at all
+/// (empty files, an empty directory, stdin closed at once) are an error: an audit of nothing
+/// must not pass a CI gate by accident.
 pub fn load(paths: &[PathBuf]) -> Result<Objects> {
     let mut objects = Objects::default();
+    let mut documents = 0;
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| Error::env(format!("cannot read stdin: {e}")))?;
-            add(&mut objects, "<stdin>", &text)?;
+            let text = read_limited(std::io::stdin().lock(), "stdin")?;
+            documents += add(&mut objects, "<stdin>", &text)?;
             continue;
         }
         for file in files_under(path)? {
-            let text = std::fs::read(&file)
-                .map_err(|e| Error::env(format!("cannot read {}: {e}", file.display())))?;
-            let text = String::from_utf8(text).map_err(|_| {
-                Error::env(format!(
-                    "{}: not a text file (invalid UTF-8)",
-                    file.display()
-                ))
-            })?;
-            add(&mut objects, &file.display().to_string(), &text)?;
+            let name = file.display().to_string();
+            let opened = std::fs::File::open(&file)
+                .map_err(|e| Error::env(format!("cannot read {name}: {}", io_words(&e))))?;
+            let text = read_limited(opened, &name)?;
+            documents += add(&mut objects, &name, &text)?;
         }
     }
+    if documents == 0 {
+        let inputs: Vec<String> = paths
+            .iter()
+            .map(|p| match p.to_str() {
+                Some("-") => "stdin".to_string(),
+                _ => p.display().to_string(),
+            })
+            .collect();
+        return Err(Error::env(format!(
+            "no YAML or JSON documents in {}: check the path (directories are searched for .yaml, .yml and .json files)",
+            inputs.join(", ")
+        )));
+    }
     Ok(objects)
+}
+
+fn read_limited(reader: impl std::io::Read, name: &str) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut reader.take(MAX_INPUT_BYTES + 1), &mut bytes)
+        .map_err(|e| Error::env(format!("cannot read {name}: {}", io_words(&e))))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Error::env(format!(
+            "{name}: more than {} MiB: not a manifest file? (split large exports into several files)",
+            MAX_INPUT_BYTES / 1024 / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::env(format!(
+            "{name}: not a text file (invalid UTF-8 at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Parses one text (YAML or JSON) into objects; `name` is used in messages.
@@ -43,7 +75,8 @@ pub fn parse(name: &str, text: &str) -> Result<Objects> {
     Ok(objects)
 }
 
-fn add(objects: &mut Objects, name: &str, text: &str) -> Result<()> {
+/// Adds the documents of one text; returns how many documents it held.
+fn add(objects: &mut Objects, name: &str, text: &str) -> Result<usize> {
     let documents = if name.ends_with(".json") || text.trim_start().starts_with('{') {
         let value: Value = serde_json::from_str(text).map_err(|e| {
             Error::env(format!(
@@ -61,6 +94,7 @@ fn add(objects: &mut Objects, name: &str, text: &str) -> Result<()> {
             ))
         })?
     };
+    let count = documents.len();
     for (line, doc) in documents {
         add_value(
             objects,
@@ -71,7 +105,7 @@ fn add(objects: &mut Objects, name: &str, text: &str) -> Result<()> {
             doc,
         )?;
     }
-    Ok(())
+    Ok(count)
 }
 
 fn add_value(objects: &mut Objects, origin: &Origin, value: Value) -> Result<()> {
@@ -144,11 +178,20 @@ fn files_under(path: &Path) -> Result<Vec<PathBuf>> {
             ))
         })?;
         for entry in entries {
-            let entry = entry
-                .map_err(|e| Error::env(format!("cannot read directory {}: {e}", dir.display())))?;
-            let file_type = entry
-                .file_type()
-                .map_err(|e| Error::env(format!("cannot read {}: {e}", entry.path().display())))?;
+            let entry = entry.map_err(|e| {
+                Error::env(format!(
+                    "cannot read directory {}: {}",
+                    dir.display(),
+                    io_words(&e)
+                ))
+            })?;
+            let file_type = entry.file_type().map_err(|e| {
+                Error::env(format!(
+                    "cannot read {}: {}",
+                    entry.path().display(),
+                    io_words(&e)
+                ))
+            })?;
             let p = entry.path();
             if file_type.is_dir() {
                 pending.push(p);
@@ -164,11 +207,23 @@ fn files_under(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// An I/O error in plain words: no "(os error 40)", no capital in mid-sentence.
 fn io_words(err: &std::io::Error) -> String {
     match err.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => err.to_string(),
+        _ => {
+            let text = err.to_string();
+            let text = match text.rsplit_once(" (os error ") {
+                Some((words, _)) => words.to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
     }
 }
 
