@@ -311,3 +311,176 @@ fn sarif_validates_against_the_official_2_1_0_schema() {
     broken["runs"][0]["results"][0]["level"] = Value::from("catastrophic");
     assert!(!validator.is_valid(&broken));
 }
+
+/// A fresh folder in the system temp dir (world-traversable, unlike some CI checkouts).
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("audit-input-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One line on stderr containing `needle`, exit 3, nothing on stdout.
+fn assert_input_error(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("os error"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// `audit -f -` fed `input`, with stdin closed once it is written.
+fn audit_stdin(input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-singleton"))
+        .args(["audit", "-f", "-"])
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn empty_binary_and_non_object_inputs_are_one_line_and_exit_3() {
+    let dir = scratch("kinds");
+    std::fs::write(dir.join("empty.yaml"), "").unwrap();
+    std::fs::write(dir.join("comments.yaml"), "# nothing here\n---\n").unwrap();
+    std::fs::write(
+        dir.join("binary.yaml"),
+        b"\x7fELF\x02\x01\x01\0\0\0\xff\xfe",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("text.yaml"),
+        "kind: Service\n---\njust some text\n",
+    )
+    .unwrap();
+    let path = |f: &str| dir.join(f).display().to_string();
+    let run = |f: &str| bin(&["audit", "-f", &path(f)]);
+    assert_input_error(&run("empty.yaml"), "no YAML or JSON documents in");
+    assert_input_error(&run("comments.yaml"), "no YAML or JSON documents in");
+    assert_input_error(&run("binary.yaml"), "binary.yaml: not a text file");
+    assert_input_error(
+        &run("text.yaml"),
+        "text.yaml:3: not a Kubernetes object (a string)",
+    );
+    // An empty directory is no input either.
+    let empty_dir = scratch("empty-dir");
+    assert_input_error(
+        &bin(&["audit", "-f", &empty_dir.display().to_string()]),
+        "no YAML or JSON documents in",
+    );
+    // A device that never ends is bounded, not read until memory runs out.
+    assert_input_error(&bin(&["audit", "-f", "/dev/zero"]), "more than 256 MiB");
+}
+
+#[test]
+fn stdin_closed_early_is_one_line_and_exit_3() {
+    assert_input_error(&audit_stdin(b""), "no YAML or JSON documents on stdin");
+    // The writer died in the middle of a document.
+    let cut = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: [1, 2";
+    assert_input_error(&audit_stdin(cut), "<stdin>:");
+}
+
+#[test]
+fn symlink_loops_dangling_links_and_unreadable_files_are_one_line_and_exit_3() {
+    let dir = scratch("links");
+    std::fs::copy("examples/good-singletons.yaml", dir.join("good.yaml")).unwrap();
+    let loop_dir = scratch("links-loop");
+    std::os::unix::fs::symlink("loop.yaml", loop_dir.join("loop.yaml")).unwrap();
+    // A symlinked directory pointing at its parent is not followed: no endless walk.
+    std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+    let good = bin(&["audit", "-f", &dir.display().to_string(), "-o", "json"]);
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert_eq!(json(&good)["summary"]["objects"], 6);
+    assert_input_error(
+        &bin(&["audit", "-f", &loop_dir.display().to_string()]),
+        "loop.yaml: too many levels of symbolic links",
+    );
+    let dangling = scratch("links-dangling");
+    std::os::unix::fs::symlink("/nonexistent/x.yaml", dangling.join("gone.yaml")).unwrap();
+    assert_input_error(
+        &bin(&["audit", "-f", &dangling.display().to_string()]),
+        "gone.yaml: no such file or directory",
+    );
+
+    // A file we may not read, in a directory with readable ones: the audit stops rather than
+    // passing over it. Root reads anything, so as root the binary runs as nobody.
+    let locked = scratch("locked");
+    std::fs::copy("examples/good-singletons.yaml", locked.join("a.yaml")).unwrap();
+    std::fs::write(locked.join("b.yaml"), "kind: Service\n").unwrap();
+    let binary = locked.join("kubectl-singleton");
+    std::fs::copy(env!("CARGO_BIN_EXE_kubectl-singleton"), &binary).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [
+        (&locked, 0o755),
+        (&locked.join("a.yaml"), 0o644),
+        (&locked.join("b.yaml"), 0o000),
+    ] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let root = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap();
+    let mut cmd = if root.trim() == "0" {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    let out = cmd
+        .args(["audit", "-f"])
+        .arg(&locked)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_input_error(&out, "b.yaml: permission denied");
+}
+
+#[test]
+fn a_50_mb_file_is_read_whole() {
+    // 49 ConfigMaps of 1 MiB each, then a singleton Deployment that rolls with a surge: the
+    // finding at the end proves the whole file was read and its line counted right.
+    let dir = scratch("big");
+    let blob = "x".repeat(1 << 20);
+    let mut text = String::new();
+    for i in 0..49 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\ndata:\n  blob: {blob}\n"
+        ));
+    }
+    let line = text.lines().count() + 2;
+    text.push_str("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: last, namespace: big}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: last}}\n  template:\n    metadata: {labels: {app: last}}\n    spec: {containers: [{name: a, image: registry.example/a:1}]}\n");
+    assert!(text.len() > 50_000_000);
+    let file = dir.join("big.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let out = bin(&["audit", "-f", &file.display().to_string(), "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(
+        findings(&report),
+        pairs(&[("rollout-surge", "Deployment/big/last")])
+    );
+    assert_eq!(report["findings"][0]["origin"]["line"], line, "{report}");
+}

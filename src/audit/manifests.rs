@@ -35,17 +35,16 @@ pub fn load(paths: &[PathBuf]) -> Result<Objects> {
         }
     }
     if documents == 0 {
-        let inputs: Vec<String> = paths
-            .iter()
-            .map(|p| match p.to_str() {
-                Some("-") => "stdin".to_string(),
-                _ => p.display().to_string(),
-            })
-            .collect();
-        return Err(Error::env(format!(
-            "no YAML or JSON documents in {}: check the path (directories are searched for .yaml, .yml and .json files)",
-            inputs.join(", ")
-        )));
+        return Err(Error::env(if paths.iter().all(|p| p.as_os_str() == "-") {
+            "no YAML or JSON documents on stdin: it was empty or closed before a document arrived"
+                .to_string()
+        } else {
+            let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!(
+                "no YAML or JSON documents in {}: check the path (directories are searched for .yaml, .yml and .json files)",
+                inputs.join(", ")
+            )
+        }));
     }
     Ok(objects)
 }
@@ -109,6 +108,14 @@ fn add(objects: &mut Objects, name: &str, text: &str) -> Result<usize> {
 }
 
 fn add_value(objects: &mut Objects, origin: &Origin, value: Value) -> Result<()> {
+    if !value.is_object() {
+        return Err(Error::env(format!(
+            "{}:{}: not a Kubernetes object (a {}): expected a mapping with apiVersion and kind",
+            origin.file,
+            origin.line,
+            json_type(&value)
+        )));
+    }
     let kind = value
         .get("kind")
         .and_then(Value::as_str)
@@ -120,9 +127,12 @@ fn add_value(objects: &mut Objects, origin: &Origin, value: Value) -> Result<()>
         .unwrap_or_default()
         .to_string();
     match (api_version.as_str(), kind.as_str()) {
-        (_, "List") | (_, "DeploymentList") | (_, "StatefulSetList") => {
-            if let Some(Value::Array(items)) = value.get("items") {
-                for item in items.clone() {
+        // `kind: List` from kubectl, `<Kind>List` straight from the API.
+        (_, list) if list.ends_with("List") => {
+            if let Value::Object(mut fields) = value
+                && let Some(Value::Array(items)) = fields.remove("items")
+            {
+                for item in items {
                     add_value(objects, origin, item)?;
                 }
             }
@@ -207,6 +217,17 @@ fn files_under(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "list",
+        Value::Object(_) => "mapping",
+    }
+}
+
 /// An I/O error in plain words: no "(os error 40)", no capital in mid-sentence.
 fn io_words(err: &std::io::Error) -> String {
     match err.kind() {
@@ -239,6 +260,25 @@ mod tests {
         assert_eq!(objects.services.len(), 1);
         assert_eq!(objects.len(), 2);
         assert_eq!(objects.deployments[0].origin.as_ref().unwrap().line, 1);
+    }
+
+    #[test]
+    fn typed_lists_from_the_api_are_unpacked() {
+        let text = r#"{"apiVersion":"policy/v1","kind":"PodDisruptionBudgetList","items":[{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"p"},"spec":{}}]}"#;
+        assert_eq!(parse("x.json", text).unwrap().pdbs.len(), 1);
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_mapping_is_an_error() {
+        let err = parse("x.yaml", "kind: Service\n---\njust some text\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x.yaml:3: not a Kubernetes object (a string)"),
+            "{err}"
+        );
+        let err = parse("x.yaml", "- a\n- b\n").unwrap_err().to_string();
+        assert!(err.contains("(a list)"), "{err}");
     }
 
     #[test]
