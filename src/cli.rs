@@ -56,7 +56,7 @@ pub struct GlobalArgs {
     pub user: Option<String>,
 
     /// Namespace to look in (default: the context's namespace, else "default")
-    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    #[arg(short = 'n', long, global = true, value_name = "NS", value_parser = crate::names::namespace_arg)]
     pub namespace: Option<String>,
 
     /// Look in every namespace
@@ -162,6 +162,7 @@ Examples:
 #[command(after_help = STATUS_EXAMPLES)]
 pub struct StatusArgs {
     /// Show only the lock with this name
+    #[arg(value_parser = crate::names::lock_name_arg)]
     pub name: Option<String>,
 
     /// Label selector to filter leases (e.g. app=scheduler,tier!=web)
@@ -320,6 +321,7 @@ pub enum LockKindArg {
 #[command(after_help = RELEASE_EXAMPLES)]
 pub struct ReleaseArgs {
     /// Name of the lock
+    #[arg(value_parser = crate::names::lock_name_arg)]
     pub name: String,
 
     /// The object that carries the lock

@@ -306,6 +306,10 @@ impl Cluster {
                             status.message
                         ),
                     },
+                    code @ 500.. => format!(
+                        "cannot {verb} {resource} {scope}: the API server failed ({code} {}: {}); retry, and if it persists check the API server and its etcd",
+                        status.reason, status.message
+                    ),
                     code => format!(
                         "cannot {verb} {resource} {scope}: the API server answered {code} {}: {}",
                         status.reason, status.message
@@ -317,6 +321,10 @@ impl Cluster {
                 }
             }
             other if is_timeout(&other) => self.timed_out(action),
+            other if is_cut(&other) => Error::env(format!(
+                "the connection to the API server at {} was cut before its answer to {verb} {resource} {scope} was complete: retry, and if it keeps happening check the proxies or load balancers on the way",
+                self.server_url
+            )),
             other => Error::env(format!(
                 "cannot reach the API server at {} to {verb} {resource}: {}",
                 self.server_url,
@@ -546,6 +554,31 @@ fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
             return true;
         }
         if e.to_string().contains("deadline has elapsed") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// The connection closed under a request or in the middle of its answer (a proxy's idle
+/// timeout, a load balancer restart, a dropped VPN): not a refusal, worth a retry.
+fn is_cut(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
+            )
+        {
+            return true;
+        }
+        // hyper's IncompleteMessage carries no io::Error.
+        if e.to_string()
+            .contains("connection closed before message completed")
+        {
             return true;
         }
         next = e.source();

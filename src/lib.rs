@@ -12,6 +12,7 @@ pub mod error;
 pub mod handover;
 pub mod lease;
 pub mod locks;
+pub mod names;
 pub mod render;
 pub mod scaffold;
 pub mod watch;

@@ -426,20 +426,7 @@ pub fn go_duration(d: Duration) -> String {
 
 /// A DNS-1123 label (what Kubernetes requires of most names).
 pub fn check_name(name: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid NAME {name:?}: use a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63)"
-        ))
-    }
+    crate::names::dns_label(name).map_err(|rule| format!("invalid NAME {name:?}: {rule}"))
 }
 
 /// An image reference: `[registry/]repository[:tag][@digest]`, no spaces or upper case in the repository.

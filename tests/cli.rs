@@ -111,6 +111,32 @@ fn bad_flags_are_usage_errors_in_one_line() {
         2,
         "cannot be used with",
     );
+    assert_one_line_error(
+        &bin()
+            .args(["release", "lock", "--evict", "--force"])
+            .output()
+            .unwrap(),
+        2,
+        "'--evict' cannot be used with '--force'",
+    );
+    // Names are checked before any kubeconfig is read: the kubeconfig here does not exist.
+    for (args, needle) in [
+        (&["release", "Bad_Name"][..], "use a DNS-1123 subdomain"),
+        (&["status", "leader/x"][..], "use a DNS-1123 subdomain"),
+        (&["status", "-n", "Bad_NS"][..], "use a DNS-1123 label"),
+        (&["audit", "--namespace=team-"][..], "use a DNS-1123 label"),
+        (
+            &["release", "lock", "--wait", "5parsecs"][..],
+            "unknown unit",
+        ),
+    ] {
+        let out = bin()
+            .args(args)
+            .args(["--kubeconfig", "/nonexistent"])
+            .output()
+            .unwrap();
+        assert_one_line_error(&out, 2, needle);
+    }
     let sarif = bin()
         .args(["status", "-o", "sarif", "--kubeconfig", "/nonexistent"])
         .output()

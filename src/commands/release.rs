@@ -482,6 +482,17 @@ async fn evict(cluster: &Cluster, namespace: &str, pod: &str) -> Result<()> {
                 "eviction of pod {namespace}/{pod} blocked by {names} (it allows no disruption now): nothing changed"
             )))
         }
+        // The Eviction API answers 500 when several budgets select the pod: not a server fault
+        // to retry, a configuration it refuses to judge.
+        Err(err @ Error::Api { status: 500, .. }) => {
+            match covering_pdbs(cluster, namespace, pod).await {
+                Ok(budgets) if budgets.len() > 1 => Err(Error::Refused(format!(
+                    "eviction of pod {namespace}/{pod} refused: it is selected by more than one PodDisruptionBudget ({}), which the Eviction API does not support; make one budget cover it (kubectl singleton audit explain pdb-overlap): nothing changed",
+                    budgets.join(", ")
+                ))),
+                _ => Err(err),
+            }
+        }
         Err(err) => Err(err),
     }
 }

@@ -125,3 +125,54 @@ fn a_working_credential_plugin_is_used() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("lease/kube-system/kube-scheduler"));
 }
+
+#[test]
+fn a_stream_cut_in_the_middle_of_a_list_is_one_line_and_exit_3() {
+    let c = cluster();
+    let ns = c.namespace("faults-cut");
+    // 40 ConfigMaps with 8 KiB of annotations each: status lists their metadata in a ~330 KB
+    // answer, far more than the proxy lets through.
+    let padding = "p".repeat(8 * 1024);
+    let manifest: String = (0..40)
+        .map(|i| {
+            format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: filler-{i}\n  namespace: {ns}\n  annotations: {{example.com/padding: {padding}}}\n"
+            )
+        })
+        .collect();
+    c.apply(&manifest);
+    let whole = c.singleton(&["status", "-n", &ns]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+
+    let proxy = crate::harness::CuttableProxy::truncating(c.apiserver_addr(), 64 * 1024);
+    let out = c
+        .singleton_command(&["status", "-n", &ns])
+        .env("KUBECONFIG", c.kubeconfig_via(proxy.port))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("was cut before its answer to list"), "{err}");
+    assert!(!err.contains("panicked") && !err.contains(" { "), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
+
+#[test]
+fn a_selector_the_server_cannot_parse_is_a_usage_error() {
+    let c = cluster();
+    let out = c.singleton(&["status", "-n", "default", "-l", "app in (a"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("invalid -l/--selector \"app in (a\"") && err.contains("unable to parse"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -299,6 +299,16 @@ pub struct CuttableProxy {
 
 impl CuttableProxy {
     pub fn to(upstream: std::net::SocketAddr) -> Self {
+        Self::start(upstream, u64::MAX)
+    }
+
+    /// A proxy that cuts each connection once the server has sent `limit` bytes on it: a
+    /// stream dropped in the middle of a response.
+    pub fn truncating(upstream: std::net::SocketAddr, limit: u64) -> Self {
+        Self::start(upstream, limit)
+    }
+
+    fn start(upstream: std::net::SocketAddr, limit: u64) -> Self {
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -319,13 +329,19 @@ impl CuttableProxy {
                 let mut list = conns.lock().unwrap();
                 list.push(client.try_clone().unwrap());
                 list.push(server.try_clone().unwrap());
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
+                for (from, mut to, most) in [
+                    (
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        u64::MAX,
+                    ),
+                    (server, client, limit),
                 ] {
                     std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
+                        use std::io::Read;
+                        let _ = std::io::copy(&mut from.try_clone().unwrap().take(most), &mut to);
                         let _ = to.shutdown(std::net::Shutdown::Both);
+                        let _ = from.shutdown(std::net::Shutdown::Both);
                     });
                 }
             }

@@ -462,3 +462,37 @@ fn to_on_a_server_elected_lease_names_only_the_candidate_the_election_picks() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn evict_under_overlapping_pdbs_reports_the_api_servers_500_in_one_line() {
+    let c = cluster();
+    let ns = c.namespace("release-overlap");
+    let pods = deployment(c, &ns, "single", 1);
+    for name in ["guard-a", "guard-b"] {
+        c.apply(&format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: single}}}}}}\n"
+        ));
+    }
+    lease(c, &ns, "lock", &pods[0]);
+    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let out = c.singleton(&["release", "lock", "-n", &ns, "--evict", "-y"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{}{err}", stdout(&out));
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("more than one PodDisruptionBudget (guard-a, guard-b)")
+            && err.contains("pdb-overlap"),
+        "{err}"
+    );
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        before
+    );
+    assert!(
+        c.kubectl(&["get", "pod", &pods[0], "-n", &ns])
+            .status
+            .success(),
+        "the pod was evicted"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}

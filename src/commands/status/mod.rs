@@ -43,7 +43,22 @@ pub async fn run(args: &StatusArgs, ctx: &Context, out: &mut impl Write) -> Resu
         all_leases: args.all_leases,
     };
     // Nothing is printed until everything is read: no half-drawn tables.
-    let inventory = locks::gather(&cluster, scope).await?;
+    let inventory = locks::gather(&cluster, scope)
+        .await
+        .map_err(|err| match err {
+            // Only the label selector comes from the user in these LISTs: a 400 is about it.
+            Error::Api {
+                status: 400,
+                message,
+            } if args.selector.is_some() => Error::usage(format!(
+                "invalid -l/--selector {:?}: the API server could not parse it ({})",
+                args.selector.as_deref().unwrap_or_default(),
+                message
+                    .split_once("BadRequest: ")
+                    .map_or(message.as_str(), |(_, why)| why)
+            )),
+            other => other,
+        })?;
     tracing::info!("{} requests", cluster.request_count());
 
     for notice in &inventory.notices {
