@@ -176,3 +176,23 @@ fn a_selector_the_server_cannot_parse_is_a_usage_error() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_rejected_token_is_401_in_one_line_and_exit_3() {
+    let c = cluster();
+    let bogus = kubeconfig(c, "bogus-token", |t| {
+        without_client_cert(&t, "    token: not-a-real-token\n")
+    });
+    assert_fails(c, &bogus, "rejected our credentials (401 Unauthorized)");
+    // -v logs the request but never the token.
+    let out = c
+        .singleton_command(&["status", "-n", "default", "-v=9"])
+        .env("KUBECONFIG", &bogus)
+        .output()
+        .unwrap();
+    assert!(
+        !stderr(&out).contains("not-a-real-token"),
+        "{}",
+        stderr(&out)
+    );
+}
