@@ -320,16 +320,22 @@ impl Cluster {
                     message,
                 }
             }
-            other if is_timeout(&other) => self.timed_out(action),
-            other if is_cut(&other) => Error::env(format!(
-                "the connection to the API server at {} was cut before its answer to {verb} {resource} {scope} was complete: retry, and if it keeps happening check the proxies or load balancers on the way",
-                self.server_url
-            )),
-            other => Error::env(format!(
-                "cannot reach the API server at {} to {verb} {resource}: {}",
-                self.server_url,
-                plain_cause(&cause_chain(&other))
-            )),
+            other => match transport(&other) {
+                Some(Transport::TimedOut) => self.timed_out(action),
+                Some(Transport::Refused) => Error::env(format!(
+                    "cannot reach the API server at {} to {verb} {resource} {scope}: connection refused; is the cluster running, and is this the right context?",
+                    self.server_url
+                )),
+                Some(Transport::Cut) => Error::env(format!(
+                    "the connection to the API server at {} was cut before its answer to {verb} {resource} {scope} was complete: retry, and if it keeps happening check the proxies or load balancers on the way",
+                    self.server_url
+                )),
+                None => Error::env(format!(
+                    "cannot reach the API server at {} to {verb} {resource}: {}",
+                    self.server_url,
+                    plain_cause(&cause_chain(&other))
+                )),
+            },
         }
     }
 }
@@ -495,7 +501,7 @@ fn read_kubeconfig(path: &Path) -> Result<Kubeconfig> {
         Error::env(format!(
             "cannot read kubeconfig {}: {}",
             path.display(),
-            io_reason(&e)
+            crate::error::io_words(&e)
         ))
     })?;
     if text.trim().is_empty() {
@@ -506,14 +512,6 @@ fn read_kubeconfig(path: &Path) -> Result<Kubeconfig> {
     }
     Kubeconfig::from_yaml(&text)
         .map_err(|e| Error::env(describe_kubeconfig_error(&e, &path.display().to_string())))
-}
-
-fn io_reason(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => err.to_string(),
-    }
 }
 
 fn describe_kubeconfig_error(err: &KubeconfigError, origin: &str) -> String {
@@ -534,56 +532,56 @@ fn describe_kubeconfig_error(err: &KubeconfigError, origin: &str) -> String {
         KubeconfigError::MissingClusterUrl => {
             format!("the selected cluster in kubeconfig {origin} has no server URL")
         }
+        // The parser draws the offending line under its message: keep the message.
         KubeconfigError::Parse(_) => {
             format!(
                 "kubeconfig {origin} is not a valid kubeconfig: {}",
-                one_line(&err.to_string())
+                err.to_string().lines().next().unwrap_or_default().trim()
             )
         }
         other => format!("cannot use kubeconfig {origin}: {}", cause_chain(other)),
     }
 }
 
-/// Whether a client error is one of our time limits running out (connect, TLS handshake, read).
-fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        if e.to_string().contains("deadline has elapsed") {
-            return true;
-        }
-        next = e.source();
-    }
-    false
+/// How a request failed below HTTP, when it did.
+#[derive(Debug, PartialEq)]
+enum Transport {
+    /// No answer in time.
+    TimedOut,
+    /// Nothing listens at the address.
+    Refused,
+    /// The connection closed under a request or in the middle of its answer (a proxy's idle
+    /// timeout, a load balancer restart, a dropped VPN): worth a retry.
+    Cut,
 }
 
-/// The connection closed under a request or in the middle of its answer (a proxy's idle
-/// timeout, a load balancer restart, a dropped VPN): not a refusal, worth a retry.
-fn is_cut(err: &(dyn std::error::Error + 'static)) -> bool {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+fn transport(err: &(dyn std::error::Error + 'static)) -> Option<Transport> {
+    use std::io::ErrorKind::{
+        BrokenPipe, ConnectionAborted, ConnectionRefused, ConnectionReset, TimedOut, UnexpectedEof,
+    };
     let mut next = Some(err);
     while let Some(e) = next {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
-            )
-        {
-            return true;
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                TimedOut => return Some(Transport::TimedOut),
+                ConnectionRefused => return Some(Transport::Refused),
+                UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe => {
+                    return Some(Transport::Cut);
+                }
+                _ => {}
+            }
         }
-        // hyper's IncompleteMessage carries no io::Error.
-        if e.to_string()
-            .contains("connection closed before message completed")
-        {
-            return true;
+        // tokio's elapsed timer and hyper's IncompleteMessage carry no io::Error.
+        let text = e.to_string();
+        if text.contains("deadline has elapsed") {
+            return Some(Transport::TimedOut);
+        }
+        if text.contains("connection closed before message completed") {
+            return Some(Transport::Cut);
         }
         next = e.source();
     }
-    false
+    None
 }
 
 /// An error's message and its sources on one line, without repeating text a wrapper already

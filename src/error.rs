@@ -99,6 +99,26 @@ pub fn tolerate_withheld<T>(result: Result<T>) -> Result<std::result::Result<T, 
     }
 }
 
+/// An I/O error in plain words: no "(os error 40)", no capital in mid-sentence.
+pub fn io_words(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = err.to_string();
+            let text = match text.rsplit_once(" (os error ") {
+                Some((words, _)) => words.to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +128,14 @@ mod tests {
         assert_eq!(Error::usage("x").exit_code() as u8, 2);
         assert_eq!(Error::env("x").exit_code() as u8, 3);
         assert_eq!(Error::Refused("x".into()).exit_code() as u8, 1);
+    }
+
+    #[test]
+    fn io_errors_are_plain_words() {
+        let looped = std::io::Error::from_raw_os_error(40);
+        assert_eq!(io_words(&looped), "too many levels of symbolic links");
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(io_words(&missing), "no such file or directory");
     }
 
     #[test]

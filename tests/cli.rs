@@ -233,7 +233,11 @@ fn a_refused_connection_is_exit_3() {
         3,
         &format!("cannot reach the API server at https://127.0.0.1:{port} to list leases"),
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("connection refused; is the cluster running") && !err.contains("os error"),
+        "{err}"
+    );
 }
 
 #[test]

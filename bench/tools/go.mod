@@ -1,6 +1,8 @@
 // Third-party tools the benchmark compares against, built from the Go module proxy by
 // bench/run.sh into ~/.cache/kubectl-singleton/bin/bench-<hash>/. Regenerate with
-//   go get -tool github.com/derailed/popeye@latest golang.stackrox.io/kube-linter/cmd/kube-linter@latest
+//   go get -tool github.com/derailed/popeye@latest github.com/zegl/kube-score/cmd/kube-score@latest
+// kube-score stands in for kube-linter, which this machine's Go module proxy refuses (403 for
+// golang.stackrox.io/kube-linter and github.com/stackrox/kube-linter, every version).
 module github.com/kubectl-singleton/kubectl-singleton/bench/tools
 
 go 1.26.0

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::audit::objects::{Located, Objects, Origin};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_words};
 
 /// The most one file (or stdin) may hold: far more than any real set of manifests, far less than
 /// would exhaust memory (`-f /dev/zero` would otherwise read until killed).
@@ -225,26 +225,6 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "list",
         Value::Object(_) => "mapping",
-    }
-}
-
-/// An I/O error in plain words: no "(os error 40)", no capital in mid-sentence.
-fn io_words(err: &std::io::Error) -> String {
-    match err.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => {
-            let text = err.to_string();
-            let text = match text.rsplit_once(" (os error ") {
-                Some((words, _)) => words.to_string(),
-                None => text,
-            };
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => text,
-            }
-        }
     }
 }
 
