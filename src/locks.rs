@@ -54,7 +54,22 @@ pub struct Inventory {
     pub withheld: Vec<LockKind>,
 }
 
+/// Every lock in scope with its holder looked up: one LIST per kind, then one GET per holder.
 pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
+    let listed = list(cluster, scope).await?;
+    judge(cluster, listed, None).await
+}
+
+/// The locks in scope as listed, before their holders are looked up.
+pub struct Listed {
+    locks: Vec<LeaderLock>,
+    candidates: HashMap<(String, String), Vec<String>>,
+    notices: Vec<String>,
+    withheld: Vec<LockKind>,
+}
+
+/// One LIST per lock kind, in parallel.
+pub async fn list(cluster: &Cluster, scope: Scope<'_>) -> Result<Listed> {
     let mut notices = Vec::new();
     let mut withheld = Vec::new();
     let (leases, configmaps, endpoints, candidates) = futures::join!(
@@ -100,8 +115,36 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
         )));
     }
     locks.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+    Ok(Listed {
+        locks,
+        candidates,
+        notices,
+        withheld,
+    })
+}
 
-    let (holders, holder_notice) = resolve_holders(cluster, &locks).await?;
+/// Looks up each lock's holder and judges its state at one server instant. `pods`, when given,
+/// is every pod of the scope already listed by the caller: holders are found there instead of
+/// with one GET each.
+pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> Result<Inventory> {
+    let Listed {
+        locks,
+        candidates,
+        mut notices,
+        withheld,
+    } = listed;
+    let known = pods.map(|pods| {
+        pods.iter()
+            .map(|p| {
+                let key = (
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                );
+                (key, p)
+            })
+            .collect::<HashMap<HolderKey, &Pod>>()
+    });
+    let (holders, holder_notice) = resolve_holders(cluster, &locks, known.as_ref()).await?;
     notices.extend(holder_notice);
     let now = cluster.server_now();
     let reports = locks
@@ -135,7 +178,7 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
 /// The report for one lock already read (holder pod looked up, state judged now), and a notice
 /// when RBAC kept part of the holder lookup from us (the holder then shows as unmapped).
 pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<(LockReport, Option<String>)> {
-    let (mut holders, notice) = resolve_holders(cluster, std::slice::from_ref(&lock)).await?;
+    let (mut holders, notice) = resolve_holders(cluster, std::slice::from_ref(&lock), None).await?;
     let holder_pod = holders.pop().flatten();
     let expiry = lock.expiry(cluster.server_now());
     let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
@@ -293,13 +336,15 @@ enum Lookup {
 async fn resolve_holders(
     cluster: &Cluster,
     locks: &[LeaderLock],
+    known: Option<&HashMap<HolderKey, &Pod>>,
 ) -> Result<(Vec<Option<HolderPod>>, Option<String>)> {
     let mut keys: Vec<HolderKey> = locks.iter().filter_map(holder_key).collect();
     keys.sort();
     keys.dedup();
     let lookups: HashMap<HolderKey, Lookup> = futures::stream::iter(keys)
         .map(|key| async move {
-            lookup(cluster, &key.0, &key.1)
+            let listed = known.map(|pods| pods.get(&key).copied());
+            lookup(cluster, &key.0, &key.1, listed)
                 .await
                 .map(|found| (key, found))
         })
@@ -368,16 +413,26 @@ async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Optio
     cluster.call(pods.get_opt(name), action).await
 }
 
-/// Finds what a holder's pod name refers to: the pod itself (one GET when it exists), else a
-/// node of that name, else a controller whose pod it was.
-async fn lookup(cluster: &Cluster, namespace: &str, pod_name: &str) -> Result<Lookup> {
-    match get_pod(cluster, namespace, pod_name).await {
-        Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(&pod)))),
-        Ok(None) => {}
-        Err(err) if err.is_withheld() => {
-            return Ok(Lookup::Withheld(format!("holder pods not shown: {err}")));
-        }
-        Err(err) => return Err(err),
+/// Finds what a holder's pod name refers to: the pod itself (from `listed` when the caller
+/// listed every pod of the namespace, else one GET), else a node of that name, else a
+/// controller whose pod it was.
+async fn lookup(
+    cluster: &Cluster,
+    namespace: &str,
+    pod_name: &str,
+    listed: Option<Option<&Pod>>,
+) -> Result<Lookup> {
+    match listed {
+        Some(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(pod)))),
+        Some(None) => {}
+        None => match get_pod(cluster, namespace, pod_name).await {
+            Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(&pod)))),
+            Ok(None) => {}
+            Err(err) if err.is_withheld() => {
+                return Ok(Lookup::Withheld(format!("holder pods not shown: {err}")));
+            }
+            Err(err) => return Err(err),
+        },
     }
     // Nodes and owners are looked up as far as RBAC lets us; what it withholds is said once.
     let mut withheld = None;

@@ -70,7 +70,17 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         namespace,
         ..Scope::default()
     };
-    let (deployments, statefulsets, replicasets, cronjobs, hpas, pdbs, services, pods, inventory) = futures::join!(
+    let (
+        deployments,
+        statefulsets,
+        replicasets,
+        cronjobs,
+        hpas,
+        pdbs,
+        services,
+        pods,
+        listed_locks,
+    ) = futures::join!(
         list::<Deployment>(cluster, namespace, "deployments", workload_rules),
         list::<StatefulSet>(cluster, namespace, "statefulsets", workload_rules),
         list::<ReplicaSet>(cluster, namespace, "replicasets", workload_rules),
@@ -94,7 +104,7 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
             "pods",
             "duplicate-instances, pdb-no-pods"
         ),
-        locks::gather(cluster, scope),
+        locks::list(cluster, scope),
     );
     let mut notices = Vec::new();
     let (services, services_notice) = services?;
@@ -106,12 +116,13 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
     let cronjobs = take(&mut notices, cronjobs?);
     let hpas = take(&mut notices, hpas?);
     let pdbs = take(&mut notices, pdbs?);
-    let pods: Vec<Pod> = take(&mut notices, pods?)
-        .into_iter()
-        .map(|p| p.object)
-        .collect();
-    let locks = match tolerate_withheld(inventory)? {
-        Ok(inventory) => inventory,
+    let (pods, pods_notice) = pods?;
+    let pods_listed = pods_notice.is_none();
+    notices.extend(pods_notice);
+    let pods: Vec<Pod> = pods.into_iter().map(|p| p.object).collect();
+    // Holders are found among the pods just listed, not fetched again one by one.
+    let locks = match tolerate_withheld(listed_locks)? {
+        Ok(listed) => locks::judge(cluster, listed, pods_listed.then_some(&pods[..])).await?,
         Err(err) => {
             notices.push(format!("rules lease-* and legacy-lock skipped: {err}"));
             Inventory {
