@@ -45,6 +45,19 @@ fn deployment(c: &TestCluster, ns: &str, name: &str, replicas: u8) -> Vec<String
     pods().split_whitespace().map(str::to_string).collect()
 }
 
+/// After a refused eviction: the lease `lock` still has `before` as its resourceVersion and the
+/// pod still exists.
+fn assert_eviction_changed_nothing(c: &TestCluster, ns: &str, before: &Value, pod: &str) {
+    assert_eq!(
+        &lease_json(c, ns, "lock")["metadata"]["resourceVersion"],
+        before
+    );
+    assert!(
+        c.kubectl(&["get", "pod", pod, "-n", ns]).status.success(),
+        "the pod was evicted"
+    );
+}
+
 #[test]
 fn a_live_holder_is_refused_and_nothing_changes_without_consent() {
     let c = cluster();
@@ -285,16 +298,7 @@ fn evict_blocked_by_a_pdb_names_it_and_changes_nothing() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
-        before
-    );
-    assert!(
-        c.kubectl(&["get", "pod", &pods[0], "-n", &ns])
-            .status
-            .success(),
-        "the pod was evicted"
-    );
+    assert_eviction_changed_nothing(c, &ns, &before, &pods[0]);
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
@@ -484,15 +488,6 @@ fn evict_under_overlapping_pdbs_reports_the_api_servers_500_in_one_line() {
             && err.contains("pdb-overlap"),
         "{err}"
     );
-    assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
-        before
-    );
-    assert!(
-        c.kubectl(&["get", "pod", &pods[0], "-n", &ns])
-            .status
-            .success(),
-        "the pod was evicted"
-    );
+    assert_eviction_changed_nothing(c, &ns, &before, &pods[0]);
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
