@@ -148,6 +148,7 @@ nodes_ready() {
 
 create_nodes() {
   local i
+  [ "$NODE_COUNT" -gt 0 ] || return 0
   for i in $(seq 0 $((NODE_COUNT - 1))); do
     cat <<YAML
 ---
