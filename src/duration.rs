@@ -11,7 +11,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Err("empty duration: use e.g. 5s, 1m30s or 0".into());
     }
     if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+        return within_range(Duration::from_secs(secs), text);
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -47,10 +47,27 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             }
         };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(value * seconds_per_unit)
-            .map_err(|_| format!("duration {text:?} is out of range"))?;
+        let part = Duration::try_from_secs_f64(value * seconds_per_unit)
+            .map_err(|_| out_of_range(text))?;
+        total = total.checked_add(part).ok_or_else(|| out_of_range(text))?;
     }
-    Ok(total)
+    within_range(total, text)
+}
+
+/// Go's (and so kubectl's) longest duration, i64::MAX nanoseconds (about 292 years): longer ones
+/// are refused there, and here they would overflow a deadline computed from now.
+const LONGEST: Duration = Duration::from_nanos(i64::MAX as u64);
+
+fn within_range(duration: Duration, text: &str) -> Result<Duration, String> {
+    if duration <= LONGEST {
+        Ok(duration)
+    } else {
+        Err(out_of_range(text))
+    }
+}
+
+fn out_of_range(text: &str) -> String {
+    format!("duration {text:?} is out of range (at most 2562047h)")
 }
 
 /// Renders a duration the way kubectl renders ages: the two most significant units,
@@ -73,6 +90,15 @@ pub fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_long_is_an_error_not_a_panic() {
+        // Found by the `duration` fuzz target: the sum of two in-range parts overflowed.
+        assert!(parse("9999099999991999999s9999999999991999999s").is_err());
+        assert!(parse("18446744073709551615").is_err());
+        assert!(parse("2562047h").is_ok());
+        assert!(parse("2562048h").unwrap_err().contains("out of range"));
+    }
 
     #[test]
     fn parses_kubectl_durations() {
