@@ -118,7 +118,8 @@ rss() {
 # (one fork of /usr/bin/time per run: noise next to seconds); rss_of LABEL files their median
 timed() { echo "/usr/bin/time -f %M -a -o $RESULTS/rss-${1// /_}.txt"; }
 rss_of() {
-  printf '%s\t%s\n' "$1" "$(sort -n "$RESULTS/rss-${1// /_}.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" >>"$RESULTS/rss.tsv"
+  # time -f %M also writes "Command exited with non-zero status N" for a linter that found something
+  printf '%s\t%s\n' "$1" "$(grep -E '^[0-9]+$' "$RESULTS/rss-${1// /_}.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" >>"$RESULTS/rss.tsv"
 }
 
 # requests LABEL COMMAND...: the request log of one run, for the summary to count and classify.

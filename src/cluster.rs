@@ -243,7 +243,7 @@ impl Cluster {
         fetch: F,
     ) -> Result<Vec<T>>
     where
-        T: Clone,
+        T: Clone + kube::Resource,
         F: Fn(ListParams) -> Fut,
         Fut: std::future::Future<Output = kube::Result<ObjectList<T>>>,
     {
@@ -251,7 +251,7 @@ impl Cluster {
         let mut params = params.clone().limit(PAGE_SIZE);
         loop {
             let page = self.call(fetch(params.clone()), action).await?;
-            items.extend(page.items);
+            items.extend(page.items.into_iter().map(slim));
             match page.metadata.continue_ {
                 Some(token) if !token.is_empty() => params = params.continue_token(&token),
                 _ => return Ok(items),
@@ -339,6 +339,20 @@ impl Cluster {
         }
     }
 }
+
+/// Drops what no command reads from a listed object and what often outweighs the rest of it:
+/// managedFields and kubectl's last-applied copy of the whole object. At cluster scale this is
+/// most of a live audit's memory.
+fn slim<T: kube::Resource>(mut item: T) -> T {
+    let meta = item.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+    item
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The server's clock as seen in response `Date` headers.
 #[derive(Clone, Default)]

@@ -19,27 +19,26 @@ pub struct SyntaxError {
 /// Every document of a (multi-document) YAML text as JSON values, each with the line it starts
 /// on. Empty documents are skipped.
 ///
-/// The parser's safety limits (nesting depth, nodes, aliases: what stops a "billion laughs" or a
-/// stack overflow) apply to each document, not to the stream: `helm template` or a cluster export
-/// gives thousands of documents in one text, more than the library's whole-stream default (1,024).
+/// The parser's safety limits (what stops a "billion laughs" or a stack overflow) stay as the
+/// library sets them for nesting, aliases and anchors. Its limits on the stream's size
+/// (documents, events, nodes) grow with the text instead: `helm template` or a cluster export
+/// gives thousands of documents in one text, and work in proportion to the input is safe (the
+/// caller bounded the input's size when reading it).
 pub fn documents(text: &str) -> Result<Vec<(u64, serde_json::Value)>, SyntaxError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            // The caller holds the whole text already (and bounded its size while reading it).
-            max_reader_input_bytes: None,
+            max_documents: text.len().max(1_024),
+            max_events: text.len().max(1_000_000),
+            max_nodes: text.len().max(250_000),
         },
     };
-    let mut reader = text.as_bytes();
-    let mut docs = Vec::new();
-    for doc in
-        serde_saphyr::read_with_options::<_, Spanned<serde_json::Value>>(&mut reader, options)
-    {
-        let doc = doc.map_err(|e| syntax_error(&e))?;
-        if !doc.value.is_null() {
-            docs.push((doc.referenced.line(), doc.value));
-        }
-    }
-    Ok(docs)
+    let docs: Vec<Spanned<serde_json::Value>> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| syntax_error(&e))?;
+    Ok(docs
+        .into_iter()
+        .filter(|doc| !doc.value.is_null())
+        .map(|doc| (doc.referenced.line(), doc.value))
+        .collect())
 }
 
 fn syntax_error(e: &serde_saphyr::Error) -> SyntaxError {

@@ -18,21 +18,22 @@ const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 /// (empty files, an empty directory, stdin closed at once) are an error: an audit of nothing
 /// must not pass a CI gate by accident.
 pub fn load(paths: &[PathBuf]) -> Result<Objects> {
-    let mut objects = Objects::default();
-    let mut documents = 0;
+    let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            let text = read_limited(std::io::stdin().lock(), "stdin")?;
-            documents += add(&mut objects, "<stdin>", &text)?;
-            continue;
+            inputs.push(Input::Stdin);
+        } else {
+            inputs.extend(files_under(path)?.into_iter().map(Input::File));
         }
-        for file in files_under(path)? {
-            let name = file.display().to_string();
-            let opened = std::fs::File::open(&file)
-                .map_err(|e| Error::env(format!("cannot read {name}: {}", io_words(&e))))?;
-            let text = read_limited(opened, &name)?;
-            documents += add(&mut objects, &name, &text)?;
-        }
+    }
+    // Files are parsed on every core; the results are merged in input order, so the objects,
+    // and the first error reported, are the same as one by one.
+    let mut objects = Objects::default();
+    let mut documents = 0;
+    for parsed in parse_all(&inputs) {
+        let (found, count) = parsed?;
+        objects.extend(found);
+        documents += count;
     }
     if documents == 0 {
         return Err(Error::env(if paths.iter().all(|p| p.as_os_str() == "-") {
@@ -47,6 +48,66 @@ pub fn load(paths: &[PathBuf]) -> Result<Objects> {
         }));
     }
     Ok(objects)
+}
+
+enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// Reads and parses one input: its objects and how many documents it held.
+    fn parse(&self) -> Result<(Objects, usize)> {
+        let (name, text) = match self {
+            Input::Stdin => (
+                "<stdin>".to_string(),
+                read_limited(std::io::stdin().lock(), "stdin")?,
+            ),
+            Input::File(file) => {
+                let name = file.display().to_string();
+                let opened = std::fs::File::open(file)
+                    .map_err(|e| Error::env(format!("cannot read {name}: {}", io_words(&e))))?;
+                let text = read_limited(opened, &name)?;
+                (name, text)
+            }
+        };
+        let mut objects = Objects::default();
+        let count = add(&mut objects, &name, &text)?;
+        Ok((objects, count))
+    }
+}
+
+/// Every input parsed, in input order, by as many threads as there are cores.
+fn parse_all(inputs: &[Input]) -> Vec<Result<(Objects, usize)>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(inputs.len());
+    if workers <= 1 {
+        return inputs.iter().map(Input::parse).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parsed: Vec<(usize, Result<(Objects, usize)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(input) = inputs.get(i) else {
+                            return done;
+                        };
+                        done.push((i, input.parse()));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a manifest parser thread panicked"))
+            .collect()
+    });
+    parsed.sort_by_key(|(i, _)| *i);
+    parsed.into_iter().map(|(_, result)| result).collect()
 }
 
 fn read_limited(reader: impl std::io::Read, name: &str) -> Result<String> {

@@ -1,7 +1,7 @@
 //! The typed objects the audit reads, from manifests or a cluster, and the workload view the
 //! rules share: which workloads are singletons, and how they run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -22,7 +22,7 @@ pub struct Origin {
 }
 
 /// `kind/namespace/name` of an object.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ObjectRef {
     pub kind: String,
     pub namespace: String,
@@ -72,6 +72,18 @@ impl Objects {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Adds another input's objects after these.
+    pub fn extend(&mut self, other: Objects) {
+        self.deployments.extend(other.deployments);
+        self.statefulsets.extend(other.statefulsets);
+        self.replicasets.extend(other.replicasets);
+        self.cronjobs.extend(other.cronjobs);
+        self.hpas.extend(other.hpas);
+        self.pdbs.extend(other.pdbs);
+        self.services.extend(other.services);
+        self.lease_holders.extend(other.lease_holders);
     }
 
     /// Deployments, StatefulSets and ReplicaSets that no Deployment owns, as workloads.
@@ -236,6 +248,19 @@ pub fn reference(kind: &str, meta: &ObjectMeta) -> ObjectRef {
 
 /// Whether a label selector selects these labels (matchLabels and matchExpressions). An empty
 /// selector selects everything, as in policy/v1.
+/// Items grouped by namespace, so that a rule matching selectors looks only at one namespace's
+/// objects: cluster-wide, every PDB against every pod would be quadratic.
+pub fn by_namespace<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    namespace: impl Fn(&'a T) -> &'a str,
+) -> HashMap<&'a str, Vec<&'a T>> {
+    let mut groups: HashMap<&str, Vec<&T>> = HashMap::new();
+    for item in items {
+        groups.entry(namespace(item)).or_default().push(item);
+    }
+    groups
+}
+
 pub fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
     let labels_match = selector
         .match_labels

@@ -1,11 +1,15 @@
 //! The static rules: pure functions over typed objects, so manifests and live objects are judged
 //! by the same code.
 
+use std::collections::HashMap;
+
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use crate::audit::catalog::{self, Severity};
-use crate::audit::objects::{Mode, ObjectRef, Objects, Origin, Workload, reference, selects};
+use crate::audit::objects::{
+    Mode, ObjectRef, Objects, Origin, Workload, by_namespace, reference, selects,
+};
 use crate::audit::pdb;
 
 /// One violation: which rule, on which object, what is wrong and how to fix it.
@@ -133,16 +137,25 @@ fn grace_period_zero(w: &Workload<'_>, out: &mut Vec<Finding>) {
 }
 
 fn hpa_scales_singleton(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Finding>) {
+    let by_ref: HashMap<(&str, &str, &str), &Workload<'_>> = workloads
+        .iter()
+        .map(|w| {
+            let r = &w.reference;
+            ((r.kind.as_str(), r.namespace.as_str(), r.name.as_str()), w)
+        })
+        .collect();
     for hpa in &objects.hpas {
         let Some(spec) = hpa.object.spec.as_ref() else {
             continue;
         };
         let namespace = reference("HorizontalPodAutoscaler", &hpa.object.metadata).namespace;
-        let target = workloads.iter().find(|w| {
-            w.reference.kind == spec.scale_target_ref.kind
-                && w.reference.name == spec.scale_target_ref.name
-                && w.reference.namespace == namespace
-        });
+        let target = by_ref
+            .get(&(
+                spec.scale_target_ref.kind.as_str(),
+                namespace.as_str(),
+                spec.scale_target_ref.name.as_str(),
+            ))
+            .copied();
         if let Some(w) = target.filter(|w| w.single_instance())
             && spec.max_replicas > 1
         {
@@ -162,15 +175,18 @@ fn hpa_scales_singleton(objects: &Objects, workloads: &[Workload<'_>], out: &mut
 
 fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Finding>) {
     // Which workloads each PDB covers (same namespace, selector matches the pod labels).
+    let in_namespace = by_namespace(workloads, |w| w.reference.namespace.as_str());
     let covered: Vec<Vec<&Workload<'_>>> = objects
         .pdbs
         .iter()
         .map(|p| {
             let namespace = reference("PodDisruptionBudget", &p.object.metadata).namespace;
             let selector = p.object.spec.as_ref().and_then(|s| s.selector.as_ref());
-            workloads
-                .iter()
-                .filter(|w| w.reference.namespace == namespace)
+            in_namespace
+                .get(namespace.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
                 .filter(|w| match (selector, w.pod_labels()) {
                     (Some(sel), Some(labels)) => selects(sel, labels),
                     _ => false,
@@ -219,15 +235,33 @@ fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Findin
         }
     }
 
+    // The budgets over each workload, from the coverage above (each budget once, even when the
+    // input holds the same workload twice).
+    let mut budgets_of: HashMap<&ObjectRef, Vec<usize>> = HashMap::new();
+    for (i, targets) in covered.iter().enumerate() {
+        for w in targets {
+            let budgets = budgets_of.entry(&w.reference).or_default();
+            if budgets.last() != Some(&i) {
+                budgets.push(i);
+            }
+        }
+    }
     for w in workloads {
-        let budgets: Vec<String> = objects
-            .pdbs
-            .iter()
-            .zip(&covered)
-            .filter(|(_, targets)| targets.iter().any(|t| t.reference == w.reference))
-            .map(|(p, _)| p.object.metadata.name.clone().unwrap_or_default())
-            .collect();
+        let Some(budgets) = budgets_of.get(&w.reference) else {
+            continue;
+        };
         if budgets.len() > 1 {
+            let budgets: Vec<String> = budgets
+                .iter()
+                .map(|&i| {
+                    objects.pdbs[i]
+                        .object
+                        .metadata
+                        .name
+                        .clone()
+                        .unwrap_or_default()
+                })
+                .collect();
             out.push(finding(
                 "pdb-overlap",
                 w.reference.clone(),

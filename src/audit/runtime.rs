@@ -1,10 +1,13 @@
 //! The runtime rules: pure functions over what a live cluster shows (pods, PDB status, locks),
 //! applied after the static rules.
 
+use std::collections::HashMap;
+
 use jiff::SignedDuration;
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::audit::objects::{Mode, Objects, Workload, reference, selects};
+use crate::audit::objects::{Mode, Objects, by_namespace, reference, selects};
 use crate::audit::rules::{Finding, finding};
 use crate::lease::{HolderPod, LockKind, State};
 use crate::locks::LockReport;
@@ -17,19 +20,31 @@ fn alive(pod: &Pod) -> bool {
     )
 }
 
-fn pods_of<'p>(w: &Workload<'_>, pods: &'p [Pod]) -> Vec<&'p Pod> {
-    let Some(selector) = w.selector else {
-        return Vec::new();
-    };
-    pods.iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(w.reference.namespace.as_str()))
-        .filter(|p| {
+/// Pods by namespace, so each workload or PDB is matched against its own namespace's pods only.
+type PodsByNamespace<'p> = HashMap<&'p str, Vec<&'p Pod>>;
+
+fn pods_by_namespace(pods: &[Pod]) -> PodsByNamespace<'_> {
+    by_namespace(pods, |p| {
+        p.metadata.namespace.as_deref().unwrap_or("default")
+    })
+}
+
+/// The pods of `namespace` that `selector` selects.
+fn selected<'p>(
+    pods: &PodsByNamespace<'p>,
+    namespace: &str,
+    selector: &LabelSelector,
+) -> impl Iterator<Item = &'p Pod> {
+    pods.get(namespace)
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(move |p| {
             p.metadata
                 .labels
                 .as_ref()
                 .is_some_and(|l| selects(selector, l))
         })
-        .collect()
 }
 
 /// Every runtime rule. `pods` are the pods in scope, `locks` the leader-election locks.
@@ -41,11 +56,17 @@ pub fn check(
     now: jiff::Timestamp,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    let pods = pods_by_namespace(pods);
     for w in objects.workloads() {
         if !w.single_instance() || w.mode == Mode::LeaderElection {
             continue;
         }
-        let living: Vec<&Pod> = pods_of(&w, pods).into_iter().filter(|p| alive(p)).collect();
+        let Some(selector) = w.selector else {
+            continue;
+        };
+        let living: Vec<&Pod> = selected(&pods, &w.reference.namespace, selector)
+            .filter(|p| alive(p))
+            .collect();
         if living.len() > 1 {
             let names: Vec<&str> = living
                 .iter()
@@ -69,16 +90,7 @@ pub fn check(
         let Some(selector) = p.object.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
             continue;
         };
-        let selected = pods
-            .iter()
-            .filter(|pod| pod.metadata.namespace.as_deref() == Some(namespace.as_str()))
-            .any(|pod| {
-                pod.metadata
-                    .labels
-                    .as_ref()
-                    .is_some_and(|l| selects(selector, l))
-            });
-        if !selected {
+        if selected(&pods, &namespace, selector).next().is_none() {
             out.push(finding(
                 "pdb-no-pods",
                 reference("PodDisruptionBudget", &p.object.metadata),
