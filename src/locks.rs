@@ -346,8 +346,7 @@ async fn resolve_holders(
     keys.dedup();
     let lookups: HashMap<HolderKey, Lookup> = futures::stream::iter(keys)
         .map(|key| async move {
-            let listed = known.map(|pods| pods.get(&key).copied());
-            lookup(cluster, &key.0, &key.1, listed)
+            lookup(cluster, known, &key.0, &key.1)
                 .await
                 .map(|found| (key, found))
         })
@@ -369,9 +368,8 @@ async fn resolve_holders(
     let static_found: HashMap<(String, String), Option<PodSummary>> =
         futures::stream::iter(static_pods)
             .map(|(namespace, name)| async move {
-                let pod = get_pod(cluster, &namespace, &name).await;
-                let summary = match pod {
-                    Ok(pod) => pod.map(|p| summarize(&p)),
+                let summary = match find_pod(cluster, known, &namespace, &name).await {
+                    Ok(summary) => summary,
                     Err(err) if err.is_withheld() => None,
                     Err(err) => return Err(err),
                 };
@@ -416,26 +414,38 @@ async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Optio
     cluster.call(pods.get_opt(name), action).await
 }
 
-/// Finds what a holder's pod name refers to: the pod itself (from `listed` when the caller
-/// listed every pod of the namespace, else one GET), else a node of that name, else a
+/// A pod by name: from `known` when the caller listed every pod in scope, else one GET.
+async fn find_pod(
+    cluster: &Cluster,
+    known: Option<&HashMap<HolderKey, &Pod>>,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<PodSummary>> {
+    Ok(match known {
+        Some(pods) => pods
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|pod| summarize(pod)),
+        None => get_pod(cluster, namespace, name)
+            .await?
+            .map(|pod| summarize(&pod)),
+    })
+}
+
+/// Finds what a holder's pod name refers to: the pod itself, else a node of that name, else a
 /// controller whose pod it was.
 async fn lookup(
     cluster: &Cluster,
+    known: Option<&HashMap<HolderKey, &Pod>>,
     namespace: &str,
     pod_name: &str,
-    listed: Option<Option<&Pod>>,
 ) -> Result<Lookup> {
-    match listed {
-        Some(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(pod)))),
-        Some(None) => {}
-        None => match get_pod(cluster, namespace, pod_name).await {
-            Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(summarize(&pod)))),
-            Ok(None) => {}
-            Err(err) if err.is_withheld() => {
-                return Ok(Lookup::Withheld(format!("holder pods not shown: {err}")));
-            }
-            Err(err) => return Err(err),
-        },
+    match find_pod(cluster, known, namespace, pod_name).await {
+        Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(pod))),
+        Ok(None) => {}
+        Err(err) if err.is_withheld() => {
+            return Ok(Lookup::Withheld(format!("holder pods not shown: {err}")));
+        }
+        Err(err) => return Err(err),
     }
     // Nodes and owners are looked up as far as RBAC lets us; what it withholds is said once.
     let mut withheld = None;
