@@ -448,9 +448,43 @@ async fn load_config(global: &GlobalArgs) -> Result<Config> {
             },
         },
     };
+    check_user(&kubeconfig, &options, &origin)?;
     Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| Error::env(describe_kubeconfig_error(&e, &origin)))
+}
+
+/// A user the context (or --user) names must exist, as kubectl insists; kube would go on without
+/// credentials and the request would fail later with a confusing 401 or 403.
+fn check_user(kubeconfig: &Kubeconfig, options: &KubeConfigOptions, origin: &str) -> Result<()> {
+    let context_name = options
+        .context
+        .as_deref()
+        .or(kubeconfig.current_context.as_deref());
+    let context = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| Some(c.name.as_str()) == context_name)
+        .and_then(|c| c.context.as_ref());
+    let (user, named_by) = match (&options.user, context) {
+        (Some(user), _) => (user.as_str(), "--user".to_string()),
+        (None, Some(context)) => match context.user.as_deref() {
+            Some(user) if !user.is_empty() => (
+                user,
+                format!("context {:?}", context_name.unwrap_or_default()),
+            ),
+            _ => return Ok(()),
+        },
+        // A missing context is reported by kube's own check.
+        (None, None) => return Ok(()),
+    };
+    if kubeconfig.auth_infos.iter().any(|a| a.name == user) {
+        Ok(())
+    } else {
+        Err(Error::env(format!(
+            "user {user:?} named by {named_by} not found in kubeconfig {origin}: see kubectl config view, or pass --user"
+        )))
+    }
 }
 
 fn in_cluster_config(global: &GlobalArgs) -> Result<Config> {

@@ -212,6 +212,29 @@ fn an_unknown_context_is_exit_3() {
         .output()
         .unwrap();
     assert_one_line_error(&out, 3, "cluster \"elsewhere\" not found");
+    let out = bin()
+        .args(["status", "--user", "ghost"])
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, 3, "user \"ghost\" named by --user not found");
+    // A context naming a user the file lacks (kube alone would go on without credentials).
+    let text = std::fs::read_to_string(&kc)
+        .unwrap()
+        .replace("user: test, namespace", "user: ghost, namespace");
+    let orphan = scratch("kubeconfigs").join("missing-user");
+    std::fs::write(&orphan, text).unwrap();
+    let out = bin()
+        .args(["status", "--kubeconfig"])
+        .arg(&orphan)
+        .output()
+        .unwrap();
+    assert_one_line_error(
+        &out,
+        3,
+        "user \"ghost\" named by context \"test\" not found in kubeconfig",
+    );
 }
 
 #[test]
