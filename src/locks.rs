@@ -1,6 +1,6 @@
 //! Reading every leader-election lock in scope, with its holder's pod and candidates: one LIST
-//! per source kind (in parallel), then one GET per distinct holder pod (bounded concurrency).
-//! Shared by `status` and, later, `release` and `audit`.
+//! per source kind (in parallel), then one GET per distinct holder pod (bounded concurrency), or
+//! none when the caller already listed the pods. Shared by `status`, `release` and `audit`.
 
 use std::collections::HashMap;
 
