@@ -717,6 +717,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn slim_drops_managed_fields_and_last_applied_but_keeps_lock_records() {
+        use k8s_openapi::api::core::v1::ConfigMap;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+        let lock = crate::lease::LEGACY_LOCK_ANNOTATION;
+        let mut cm = ConfigMap::default();
+        cm.metadata.managed_fields = Some(vec![ManagedFieldsEntry::default()]);
+        cm.metadata.annotations = Some(
+            [
+                (LAST_APPLIED, "{...}"),
+                (lock, "{\"holderIdentity\":\"a\"}"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        );
+        let cm = slim(cm);
+        assert!(cm.metadata.managed_fields.is_none());
+        let annotations = cm.metadata.annotations.unwrap();
+        assert!(!annotations.contains_key(LAST_APPLIED));
+        assert!(annotations.contains_key(lock));
+    }
+
+    #[test]
     fn credential_plugin_failures_are_words_not_debug_dumps() {
         let raw = r#"auth error: auth exec command 'KUBERNETES_EXEC_INFO="{\"kind\":\"ExecCredential\"}" "aws-auth"' failed with status exit status: 1: Output { status: ExitStatus(unix_wait_status(256)), stdout: "", stderr: "token expired\n" }"#;
         let text = plain_cause(raw);
