@@ -318,6 +318,7 @@ impl Cluster {
                 Error::Api {
                     status: status.code,
                     message,
+                    server_said: status.message,
                 }
             }
             other => match transport(&other) {

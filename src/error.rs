@@ -31,9 +31,14 @@ pub enum Error {
     #[error("{0}")]
     Environment(String),
     /// The API server refused a request with this HTTP status (403, 404, ...); the message
-    /// already says what was tried and what to do.
+    /// already says what was tried and what to do. `server_said` is the server's own reason
+    /// (its Status message), for callers that word the failure themselves.
     #[error("{message}")]
-    Api { status: u16, message: String },
+    Api {
+        status: u16,
+        message: String,
+        server_said: String,
+    },
     /// The command ran and its answer is "no" (audit findings, a refused release).
     #[error("{0}")]
     Refused(String),

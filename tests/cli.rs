@@ -195,43 +195,44 @@ fn an_empty_or_broken_kubeconfig_is_exit_3() {
     );
 }
 
+/// `status` with this kubeconfig and extra flags.
+fn status_with(kubeconfig: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("status")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn an_unknown_context_is_exit_3() {
     let kc = kubeconfig("unknown-context", "https://127.0.0.1:1");
-    let out = bin()
-        .args(["status", "--context", "prod"])
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .output()
-        .unwrap();
-    assert_one_line_error(&out, 3, "context \"prod\" not found in kubeconfig");
-    let out = bin()
-        .args(["status", "--cluster", "elsewhere"])
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .output()
-        .unwrap();
-    assert_one_line_error(&out, 3, "cluster \"elsewhere\" not found");
-    let out = bin()
-        .args(["status", "--user", "ghost"])
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .output()
-        .unwrap();
-    assert_one_line_error(&out, 3, "user \"ghost\" named by --user not found");
+    for (args, needle) in [
+        (
+            ["--context", "prod"],
+            "context \"prod\" not found in kubeconfig",
+        ),
+        (
+            ["--cluster", "elsewhere"],
+            "cluster \"elsewhere\" not found",
+        ),
+        (
+            ["--user", "ghost"],
+            "user \"ghost\" named by --user not found",
+        ),
+    ] {
+        assert_one_line_error(&status_with(&kc, &args), 3, needle);
+    }
     // A context naming a user the file lacks (kube alone would go on without credentials).
     let text = std::fs::read_to_string(&kc)
         .unwrap()
         .replace("user: test, namespace", "user: ghost, namespace");
     let orphan = scratch("kubeconfigs").join("missing-user");
     std::fs::write(&orphan, text).unwrap();
-    let out = bin()
-        .args(["status", "--kubeconfig"])
-        .arg(&orphan)
-        .output()
-        .unwrap();
     assert_one_line_error(
-        &out,
+        &status_with(&orphan, &[]),
         3,
         "user \"ghost\" named by context \"test\" not found in kubeconfig",
     );

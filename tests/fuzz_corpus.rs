@@ -5,8 +5,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kubectl_singleton::lease::{self, LEGACY_LOCK_ANNOTATION, LeaderLock, LockKind};
+/// The fuzz targets' own checks, so a replay does exactly what the target does.
+#[path = "../fuzz/checks.rs"]
+mod checks;
 
 /// Every input of a target as text. The targets skip input that is not UTF-8; replaying it
 /// lossily still feeds the parser something.
@@ -47,38 +48,15 @@ fn replay(target: &str, check: impl Fn(&str)) {
 
 #[test]
 fn manifest_loader_survives_the_corpus() {
-    replay("manifests", |text| {
-        let _ = kubectl_singleton::audit::manifests::parse("fuzz.yaml", text);
-        let _ = kubectl_singleton::audit::manifests::parse("fuzz.json", text);
-    });
+    replay("manifests", checks::manifests);
 }
 
 #[test]
 fn legacy_lock_records_survive_the_corpus() {
-    replay("lock_record", |text| {
-        let meta = ObjectMeta {
-            annotations: Some([(LEGACY_LOCK_ANNOTATION.to_string(), text.to_string())].into()),
-            ..ObjectMeta::default()
-        };
-        let lock = LeaderLock::from_legacy(LockKind::ConfigMap, &meta)
-            .expect("a lock annotation always gives a lock");
-        for now in [
-            jiff::Timestamp::now(),
-            jiff::Timestamp::MIN,
-            jiff::Timestamp::MAX,
-        ] {
-            let _ = lock.expiry(now);
-        }
-        let _ = lock.expires_at();
-        if let Some(pod) = lock.holder().and_then(lease::holder_pod_name) {
-            let _ = lease::owner_candidates(pod);
-        }
-    });
+    replay("lock_record", checks::lock_record);
 }
 
 #[test]
 fn duration_parser_survives_the_corpus() {
-    replay("duration", |text| {
-        let _ = kubectl_singleton::duration::parse(text);
-    });
+    replay("duration", checks::duration);
 }

@@ -1,8 +1,9 @@
-//! Any text as a `--request-timeout`-style duration: an error is fine, a panic is a bug.
+//! Any text as a `--request-timeout`-style duration (see fuzz/checks.rs).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+// Each target uses one of the shared checks.
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|text: &str| {
-    let _ = kubectl_singleton::duration::parse(text);
-});
+libfuzzer_sys::fuzz_target!(|text: &str| checks::duration(text));

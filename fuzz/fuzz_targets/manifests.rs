@@ -1,10 +1,9 @@
-//! Any text, read as a YAML file and as a JSON file: an error is fine, a panic, an abort, a
-//! timeout or running out of memory is a bug.
+//! Any text, read as a YAML file and as a JSON file (see fuzz/checks.rs).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+// Each target uses one of the shared checks.
+#[allow(dead_code)]
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|text: &str| {
-    let _ = kubectl_singleton::audit::manifests::parse("fuzz.yaml", text);
-    let _ = kubectl_singleton::audit::manifests::parse("fuzz.json", text);
-});
+libfuzzer_sys::fuzz_target!(|text: &str| checks::manifests(text));

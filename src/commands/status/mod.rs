@@ -49,13 +49,11 @@ pub async fn run(args: &StatusArgs, ctx: &Context, out: &mut impl Write) -> Resu
             // Only the label selector comes from the user in these LISTs: a 400 is about it.
             Error::Api {
                 status: 400,
-                message,
+                server_said,
+                ..
             } if args.selector.is_some() => Error::usage(format!(
-                "invalid -l/--selector {:?}: the API server could not parse it ({})",
+                "invalid -l/--selector {:?}: the API server could not parse it ({server_said})",
                 args.selector.as_deref().unwrap_or_default(),
-                message
-                    .split_once("BadRequest: ")
-                    .map_or(message.as_str(), |(_, why)| why)
             )),
             other => other,
         })?;

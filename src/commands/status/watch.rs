@@ -177,7 +177,11 @@ pub async fn follow(
                 }
                 // Without the Lease watch there is nothing to follow; a legacy kind is said once.
                 Some(Reading::Denied(LockKind::Lease, message)) => {
-                    return Err(Error::Api { status: 403, message });
+                    return Err(Error::Api {
+                        status: 403,
+                        server_said: message.clone(),
+                        message,
+                    });
                 }
                 Some(Reading::Denied(kind, message)) => {
                     if denied.insert(kind) {
