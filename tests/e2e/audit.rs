@@ -276,3 +276,81 @@ fn live_audit_degrades_when_rbac_withholds_a_kind() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn live_audit_judges_leases_by_the_pods_it_listed() {
+    let c = cluster();
+    let ns = c.namespace("audit-leases");
+    // One replica with the default RollingUpdate would be rollout-surge, but its pod holds a
+    // lease: the workload is leader-elected, so only leader-no-standby applies.
+    c.apply(&format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: elected, namespace: {ns}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: elected}}}}\n  template:\n    metadata: {{labels: {{app: elected}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/e:1}}]}}\n"
+    ));
+    let pod = || {
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            &ns,
+            "-l",
+            "app=elected",
+            "--field-selector=status.phase=Running",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
+    };
+    assert!(eventually(60, || !pod().is_empty()), "elected never ran");
+    let holder = pod();
+    let replicaset = c.kubectl_ok(&[
+        "get",
+        "rs",
+        "-n",
+        &ns,
+        "-l",
+        "app=elected",
+        "-o",
+        "jsonpath={.items[0].metadata.name}",
+    ]);
+    let micro = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+    let now = micro(jiff::Timestamp::now());
+    let old = micro(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2));
+    let lease = |name: &str, holder: &str, renewed: &str, duration: u32| {
+        format!(
+            "---\napiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{holderIdentity: '{holder}', leaseDurationSeconds: {duration}, renewTime: '{renewed}', acquireTime: '{old}'}}\n"
+        )
+    };
+    c.apply(
+        &[
+            // Held by the running pod.
+            lease("live", &holder, &now, 3600),
+            // A pod of the same ReplicaSet that no longer exists.
+            lease("orphan", &format!("{replicaset}-zzzzz"), &now, 3600),
+            // Nobody renewed it for two hours; the holder maps to no pod.
+            lease("stale", "somewhere-else", &old, 15),
+        ]
+        .concat(),
+    );
+
+    let (code, doc) = audit_json(&["audit", "-n", &ns, "-o", "json", "--fail-on", "never"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let expected: Vec<(String, String)> = [
+        ("leader-no-standby", "Deployment/elected"),
+        ("lease-orphaned", "Lease/orphan"),
+        ("lease-expired", "Lease/stale"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect::<std::collections::BTreeSet<_>>()
+    .into_iter()
+    .collect();
+    assert_eq!(findings(&doc), expected, "{doc}");
+    // The holders came from the pod list: no pod was fetched by name.
+    let out = c.singleton(&["audit", "-n", &ns, "--fail-on", "never", "-v"]);
+    let log = stderr(&out);
+    assert!(
+        log.contains(&format!("/namespaces/{ns}/pods?"))
+            && !log.contains(&format!("/pods/{holder}")),
+        "{log}"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
