@@ -209,6 +209,11 @@ pub struct AuditArgs {
     /// Exit 1 when a finding is at or above this severity
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
     pub fail_on: FailOn,
+
+    /// Treat every single-replica workload as a strict singleton, whatever the evidence
+    /// (by default a workload must show that it may never run twice)
+    #[arg(long)]
+    pub assume_singleton: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]

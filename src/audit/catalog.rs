@@ -211,6 +211,15 @@ pub const RULES: &[Rule] = &[
         references: &[LEASE_DOCS],
     },
     Rule {
+        id: "removed-api-version",
+        severity: Severity::Info,
+        kind: RuleKind::Static,
+        summary: "an object uses an API version that current Kubernetes no longer serves",
+        rationale: "extensions/v1beta1 and apps/v1beta1/2 workloads (removed in 1.16), batch/v1beta1 CronJobs, policy/v1beta1 PodDisruptionBudgets and autoscaling/v2beta1 HorizontalPodAutoscalers (1.25), autoscaling/v2beta2 (1.26) and rbac v1beta1 (1.22) are refused by current API servers. The audit reads them as their GA version so their singleton problems are still found, but the manifest will not apply as written.",
+        fix: "# move to the GA version, e.g.\napiVersion: apps/v1   # Deployment, StatefulSet, ReplicaSet\napiVersion: batch/v1  # CronJob\napiVersion: policy/v1 # PodDisruptionBudget (an empty selector now selects every pod)",
+        references: &["https://kubernetes.io/docs/reference/using-api/deprecation-guide/"],
+    },
+    Rule {
         id: "pdb-no-pods",
         severity: Severity::Warning,
         kind: RuleKind::Runtime,

@@ -143,6 +143,7 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         services,
         services_complete,
         lease_holders: lease_holders(&locks),
+        ..Objects::default()
     };
     notices.dedup();
     notices.extend(locks.notices.iter().cloned());

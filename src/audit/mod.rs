@@ -2,6 +2,7 @@
 //! static rules, and manifest loading. Commands live in `commands::audit`.
 
 pub mod catalog;
+pub mod classify;
 pub mod live;
 pub mod manifests;
 pub mod objects;

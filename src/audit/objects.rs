@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStrategy, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PodTemplateSpec, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use serde::Serialize;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::{Deserialize, Serialize};
 
 /// Annotation that declares how a workload stays single (DESIGN.md §5).
 pub const MODE_ANNOTATION: &str = "kubectl-singleton/mode";
@@ -57,6 +59,120 @@ pub struct Objects {
     pub services_complete: bool,
     /// Workloads whose pods hold a lease (live only): leader-elected even without the annotation.
     pub lease_holders: BTreeSet<ObjectRef>,
+    /// Claims, for the access mode of the volumes a workload mounts.
+    pub pvcs: Vec<Located<PersistentVolumeClaim>>,
+    /// RBAC, for what a workload's ServiceAccount may write (leases, or cluster objects).
+    pub roles: Vec<Located<Role>>,
+    pub cluster_roles: Vec<Located<ClusterRole>>,
+    pub role_bindings: Vec<Located<RoleBinding>>,
+    pub cluster_role_bindings: Vec<Located<ClusterRoleBinding>>,
+    /// KEDA ScaledObjects (keda.sh/v1alpha1): like an HPA, they own a workload's replica count.
+    pub scaled_objects: Vec<Located<ScaledObject>>,
+    /// prometheus-operator ServiceMonitors (monitoring.coreos.com/v1): the Service ports they
+    /// scrape serve metrics, not traffic.
+    pub service_monitors: Vec<Located<ServiceMonitor>>,
+    /// Objects read from an API version that current clusters no longer serve.
+    pub removed_versions: Vec<RemovedVersion>,
+    /// Documents of a kind the audit reads at an apiVersion it does not know: audited as nothing,
+    /// and said so.
+    pub unknown_versions: Vec<UnknownVersion>,
+    /// Documents that could not be read at all (bad YAML, wrong types): the rest is audited and
+    /// the exit code says input was skipped.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An object whose apiVersion is removed from current Kubernetes, read as its GA version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedVersion {
+    pub object: ObjectRef,
+    pub origin: Option<Origin>,
+    /// As written, e.g. `extensions/v1beta1`.
+    pub api_version: String,
+    /// The version it was read as, e.g. `apps/v1`.
+    pub read_as: &'static str,
+    /// The Kubernetes release that stopped serving it, e.g. `1.16`.
+    pub removed_in: &'static str,
+}
+
+/// A document of a kind the audit knows at an apiVersion it cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVersion {
+    pub object: ObjectRef,
+    pub origin: Option<Origin>,
+    pub api_version: String,
+}
+
+/// A document that was skipped: where, and the one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub origin: Origin,
+    pub reason: String,
+}
+
+/// The fields of a KEDA ScaledObject the audit reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ScaledObject {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ScaledObjectSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaledObjectSpec {
+    #[serde(default)]
+    pub scale_target_ref: ScaleTarget,
+    /// KEDA's default is 0.
+    pub min_replica_count: Option<i32>,
+    /// KEDA's default is 100.
+    pub max_replica_count: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleTarget {
+    #[serde(default)]
+    pub name: String,
+    /// KEDA's default is Deployment.
+    pub kind: Option<String>,
+}
+
+/// The fields of a prometheus-operator ServiceMonitor the audit reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ServiceMonitor {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceMonitorSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceMonitorSpec {
+    #[serde(default)]
+    pub selector: LabelSelector,
+    pub namespace_selector: Option<NamespaceSelector>,
+    #[serde(default)]
+    pub endpoints: Vec<ScrapeEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+    #[serde(default)]
+    pub any: bool,
+    #[serde(default)]
+    pub match_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScrapeEndpoint {
+    /// A Service port's name.
+    pub port: Option<String>,
+    /// A container port (name or number), the older way to name it.
+    pub target_port: Option<IntOrString>,
 }
 
 impl Objects {
@@ -68,10 +184,13 @@ impl Objects {
             + self.hpas.len()
             + self.pdbs.len()
             + self.services.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+            + self.pvcs.len()
+            + self.roles.len()
+            + self.cluster_roles.len()
+            + self.role_bindings.len()
+            + self.cluster_role_bindings.len()
+            + self.scaled_objects.len()
+            + self.service_monitors.len()
     }
 
     /// Adds another input's objects after these.
@@ -84,6 +203,16 @@ impl Objects {
         self.pdbs.extend(other.pdbs);
         self.services.extend(other.services);
         self.lease_holders.extend(other.lease_holders);
+        self.pvcs.extend(other.pvcs);
+        self.roles.extend(other.roles);
+        self.cluster_roles.extend(other.cluster_roles);
+        self.role_bindings.extend(other.role_bindings);
+        self.cluster_role_bindings.extend(other.cluster_role_bindings);
+        self.scaled_objects.extend(other.scaled_objects);
+        self.service_monitors.extend(other.service_monitors);
+        self.removed_versions.extend(other.removed_versions);
+        self.unknown_versions.extend(other.unknown_versions);
+        self.unreadable.extend(other.unreadable);
     }
 
     /// Deployments, StatefulSets and ReplicaSets that no Deployment owns, as workloads.
@@ -133,11 +262,6 @@ impl Objects {
                 r.origin.as_ref(),
             ));
         }
-        for w in &mut out {
-            if w.mode == Mode::Unspecified && self.lease_holders.contains(&w.reference) {
-                w.mode = Mode::LeaderElection;
-            }
-        }
         out
     }
 }
@@ -174,9 +298,13 @@ impl Mode {
 #[derive(Debug, Clone)]
 pub struct Workload<'a> {
     pub reference: ObjectRef,
+    /// Which objects it can be matched with (see [`scope`]).
+    pub scope: String,
     pub origin: Option<&'a Origin>,
+    pub meta: &'a ObjectMeta,
     /// `spec.replicas`, unset meaning 1.
     pub replicas: i32,
+    /// The annotation on the workload, else on its pod template.
     pub mode: Mode,
     pub template: Option<&'a PodTemplateSpec>,
     pub selector: Option<&'a LabelSelector>,
@@ -201,7 +329,9 @@ impl<'a> Workload<'a> {
         );
         Workload {
             reference: reference(kind, meta),
+            scope: scope(meta, origin),
             origin,
+            meta,
             replicas: replicas.unwrap_or(1),
             mode: if workload_mode == Mode::Unspecified {
                 template_mode
@@ -214,24 +344,33 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// Runs (or must run) as one instance: `replicas: 1` or declared strict.
-    pub fn single_instance(&self) -> bool {
-        match self.mode {
-            Mode::None => false,
-            Mode::Strict => true,
-            Mode::LeaderElection => false,
-            Mode::Unspecified => self.replicas == 1,
-        }
-    }
-
-    /// A singleton by any means: single instance, or leader-elected.
-    pub fn singleton(&self) -> bool {
-        self.single_instance() || self.mode == Mode::LeaderElection
-    }
-
     /// The labels its pods carry.
     pub fn pod_labels(&self) -> Option<&'a BTreeMap<String, String>> {
         self.template?.metadata.as_ref()?.labels.as_ref()
+    }
+
+    /// Its pod template's spec.
+    pub fn pod_spec(&self) -> Option<&'a k8s_openapi::api::core::v1::PodSpec> {
+        self.template?.spec.as_ref()
+    }
+}
+
+/// Which objects of an input can refer to each other. A namespaced object is matched within its
+/// namespace. A document without a namespace is installed into whatever namespace `kubectl apply`
+/// is given, so it is matched only with other namespace-less documents of the same directory
+/// (one directory, or stdin, is one application); documents of unrelated files are never
+/// mistaken for one app.
+pub fn scope(meta: &ObjectMeta, origin: Option<&Origin>) -> String {
+    match (&meta.namespace, origin) {
+        (Some(namespace), _) if !namespace.is_empty() => namespace.clone(),
+        (_, Some(origin)) => {
+            let dir = std::path::Path::new(&origin.file)
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            format!("\0{dir}")
+        }
+        _ => "default".to_string(),
     }
 }
 

@@ -1,18 +1,20 @@
-//! The static rules: pure functions over typed objects, so manifests and live objects are judged
-//! by the same code.
+//! The static rules: pure functions over typed, classified objects, so manifests and live
+//! objects are judged by the same code. Rules about running twice fire by class
+//! (`classify`): errors and warnings only where the evidence says the workload must never run
+//! twice, at most info where its intent is unknown.
 
 use std::collections::HashMap;
 
+use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use crate::audit::catalog::{self, Severity};
-use crate::audit::objects::{
-    Mode, ObjectRef, Objects, Origin, Workload, by_namespace, reference, selects,
-};
+use crate::audit::classify::{Class, Judged, PodRange};
+use crate::audit::objects::{MODE_ANNOTATION, Mode, ObjectRef, Objects, Origin, reference, scope, selects};
 use crate::audit::pdb;
 
-/// One violation: which rule, on which object, what is wrong and how to fix it.
+/// One violation: which rule, on which object, what is wrong, why we think so, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub rule: &'static str,
@@ -20,6 +22,8 @@ pub struct Finding {
     pub object: ObjectRef,
     pub origin: Option<Origin>,
     pub message: String,
+    /// Short phrases: what the finding was decided from (`replicas 1`, `flag --leader-elect`).
+    pub evidence: Vec<String>,
     pub fix: String,
 }
 
@@ -37,35 +41,67 @@ pub(crate) fn finding(
         object,
         origin: origin.cloned(),
         message,
+        evidence: Vec::new(),
         fix: fix.to_string(),
     }
 }
 
-/// Runs every static rule.
-pub fn check(objects: &Objects) -> Vec<Finding> {
-    let workloads = objects.workloads();
-    let mut findings = Vec::new();
-    for w in &workloads {
-        rollout_surge(w, &mut findings);
-        replicas_not_one(w, &mut findings);
-        leader_no_standby(w, &mut findings);
-        grace_period_zero(w, &mut findings);
+impl Finding {
+    /// The evidence it was decided from.
+    pub(crate) fn because(mut self, evidence: impl IntoIterator<Item = String>) -> Self {
+        self.evidence.extend(evidence);
+        self
     }
-    hpa_scales_singleton(objects, &workloads, &mut findings);
-    pdb_rules(objects, &workloads, &mut findings);
+
+    /// At another severity than the rule's own (lower where the evidence is weaker).
+    pub(crate) fn at(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// How to say what a workload of unknown intent is, for info findings.
+pub(crate) const DECLARE: &str = "if it must never run twice, annotate it kubectl-singleton/mode: strict; if it may, kubectl-singleton/mode: none";
+
+/// The severity of a running-twice rule for a workload of this class; `None`: say nothing.
+pub(crate) fn running_twice_severity(judged: &Judged<'_>, rule: Severity) -> Option<Severity> {
+    match judged.class.class {
+        Class::Strict => Some(rule),
+        // Inferred from RBAC rather than declared: a warning, never an error.
+        Class::Controller => Some(rule.min(Severity::Warning)),
+        Class::SingleReplica if !judged.class.evidence_against => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+/// Runs every static rule over classified workloads.
+pub fn check(objects: &Objects, judged: &[Judged<'_>]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for j in judged {
+        rollout_surge(j, &mut findings);
+        replicas_not_one(j, &mut findings);
+        leader_no_standby(j, &mut findings);
+        grace_period_zero(j, &mut findings);
+    }
+    hpa_scales_singleton(objects, judged, &mut findings);
+    pdb_rules(objects, judged, &mut findings);
     cronjob_rules(objects, &mut findings);
     statefulset_service(objects, &mut findings);
+    removed_versions(objects, &mut findings);
     findings
 }
 
-fn rollout_surge(w: &Workload<'_>, out: &mut Vec<Finding>) {
-    if w.reference.kind != "Deployment" || !w.single_instance() {
+fn rollout_surge(j: &Judged<'_>, out: &mut Vec<Finding>) {
+    let w = &j.workload;
+    if w.reference.kind != "Deployment" {
         return;
     }
-    if w.strategy
-        .and_then(|s| s.type_.as_deref())
-        .is_some_and(|t| t == "Recreate")
-    {
+    let Some(severity) = running_twice_severity(j, Severity::Error) else {
+        return;
+    };
+    let strategy = w.strategy.and_then(|s| s.type_.as_deref());
+    if strategy.is_some_and(|t| t != "RollingUpdate") {
+        // Recreate, or a type the API server would refuse: nothing surges.
         return;
     }
     let surge_value = w
@@ -74,120 +110,156 @@ fn rollout_surge(w: &Workload<'_>, out: &mut Vec<Finding>) {
         .and_then(|r| r.max_surge.clone())
         .unwrap_or(IntOrString::String("25%".into()));
     let surge = pdb::scaled_up(&surge_value, w.replicas.max(1)).unwrap_or(1);
-    if surge >= 1 {
-        let shown = match &surge_value {
-            IntOrString::Int(n) => n.to_string(),
-            IntOrString::String(s) => format!("{s} (= {surge})"),
-        };
-        out.push(finding(
+    if surge < 1 {
+        return;
+    }
+    let shown = match &surge_value {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => format!("{s} (= {surge})"),
+    };
+    let consequence = match &j.class.exclusive_claim {
+        Some(claim) => format!(
+            "a second pod starts during every rollout and shares ReadWriteOnce claim {claim} (or waits on Multi-Attach on another node)"
+        ),
+        None => "a second pod runs during every rollout".to_string(),
+    };
+    let fix = if severity == Severity::Info {
+        DECLARE
+    } else {
+        "set spec.strategy.type: Recreate"
+    };
+    out.push(
+        finding(
             "rollout-surge",
             w.reference.clone(),
             w.origin,
-            format!("replicas {} with RollingUpdate maxSurge {shown}: a second pod runs during every rollout", w.replicas),
-            "set spec.strategy.type: Recreate",
-        ));
-    }
+            format!(
+                "replicas {} with RollingUpdate maxSurge {shown}: {consequence}",
+                w.replicas
+            ),
+            fix,
+        )
+        .because(j.class.evidence.iter().cloned())
+        .at(severity),
+    );
 }
 
-fn replicas_not_one(w: &Workload<'_>, out: &mut Vec<Finding>) {
+fn replicas_not_one(j: &Judged<'_>, out: &mut Vec<Finding>) {
+    let w = &j.workload;
     if w.mode == Mode::Strict && w.replicas != 1 {
-        out.push(finding(
-            "replicas-not-one",
-            w.reference.clone(),
-            w.origin,
-            format!(
-                "annotated {}: strict but asks for {} replicas",
-                crate::audit::objects::MODE_ANNOTATION,
-                w.replicas
-            ),
-            "set spec.replicas: 1",
-        ));
+        out.push(
+            finding(
+                "replicas-not-one",
+                w.reference.clone(),
+                w.origin,
+                format!(
+                    "annotated {MODE_ANNOTATION}: strict but asks for {} replicas",
+                    w.replicas
+                ),
+                "set spec.replicas: 1",
+            )
+            .because([format!("replicas {}", w.replicas)]),
+        );
     }
 }
 
-fn leader_no_standby(w: &Workload<'_>, out: &mut Vec<Finding>) {
-    if w.mode == Mode::LeaderElection && w.replicas < 2 {
-        out.push(finding(
-            "leader-no-standby",
-            w.reference.clone(),
-            w.origin,
-            format!(
-                "leader-elected with {} replica(s): no standby, failover waits for a new pod",
-                w.replicas
-            ),
-            "set spec.replicas: 2 or more",
-        ));
+fn leader_no_standby(j: &Judged<'_>, out: &mut Vec<Finding>) {
+    if j.class.class == Class::LeaderElected && j.class.pods.min < 2 {
+        let w = &j.workload;
+        out.push(
+            finding(
+                "leader-no-standby",
+                w.reference.clone(),
+                w.origin,
+                format!(
+                    "leader-elected with {}: no standby, failover waits for a new pod",
+                    j.class.pods
+                ),
+                "set spec.replicas: 2 or more",
+            )
+            .because(j.class.evidence.iter().cloned()),
+        );
     }
 }
 
-fn grace_period_zero(w: &Workload<'_>, out: &mut Vec<Finding>) {
-    let grace = w
-        .template
-        .and_then(|t| t.spec.as_ref())
-        .and_then(|s| s.termination_grace_period_seconds);
-    if w.singleton() && grace == Some(0) {
-        out.push(finding(
-            "grace-period-zero",
-            w.reference.clone(),
-            w.origin,
-            "terminationGracePeriodSeconds: 0 kills it without a chance to release its lease or finish work".into(),
-            "set terminationGracePeriodSeconds to 30 or more",
-        ));
+fn grace_period_zero(j: &Judged<'_>, out: &mut Vec<Finding>) {
+    let w = &j.workload;
+    let grace = w.pod_spec().and_then(|s| s.termination_grace_period_seconds);
+    if j.class.class.singleton() && grace == Some(0) {
+        out.push(
+            finding(
+                "grace-period-zero",
+                w.reference.clone(),
+                w.origin,
+                "terminationGracePeriodSeconds: 0 kills it without a chance to release its lease or finish work".into(),
+                "set terminationGracePeriodSeconds to 30 or more",
+            )
+            .because(j.class.evidence.iter().cloned()),
+        );
     }
 }
 
-fn hpa_scales_singleton(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Finding>) {
-    let by_ref: HashMap<(&str, &str, &str), &Workload<'_>> = workloads
+fn hpa_scales_singleton(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
+    let autoscalers = objects
+        .hpas
         .iter()
-        .map(|w| {
-            let r = &w.reference;
-            ((r.kind.as_str(), r.namespace.as_str(), r.name.as_str()), w)
+        .map(|h| {
+            (
+                reference("HorizontalPodAutoscaler", &h.object.metadata),
+                h.origin.as_ref(),
+            )
         })
-        .collect();
-    for hpa in &objects.hpas {
-        let Some(spec) = hpa.object.spec.as_ref() else {
+        .chain(objects.scaled_objects.iter().map(|s| {
+            (
+                reference("ScaledObject", &s.object.metadata),
+                s.origin.as_ref(),
+            )
+        }));
+    let origins: HashMap<ObjectRef, Option<&Origin>> = autoscalers.collect();
+    for j in judged {
+        let Some(autoscaler) = &j.class.autoscaler else {
             continue;
         };
-        let namespace = reference("HorizontalPodAutoscaler", &hpa.object.metadata).namespace;
-        let target = by_ref
-            .get(&(
-                spec.scale_target_ref.kind.as_str(),
-                namespace.as_str(),
-                spec.scale_target_ref.name.as_str(),
-            ))
-            .copied();
-        if let Some(w) = target.filter(|w| w.single_instance())
-            && spec.max_replicas > 1
-        {
-            out.push(finding(
-                "hpa-scales-singleton",
-                reference("HorizontalPodAutoscaler", &hpa.object.metadata),
-                hpa.origin.as_ref(),
-                format!(
-                    "scales single-instance {} up to maxReplicas {}",
-                    w.reference, spec.max_replicas
-                ),
-                "delete the HPA or set maxReplicas: 1",
-            ));
+        if !j.class.class.must_not_run_twice() || j.class.pods.max <= 1 {
+            continue;
         }
+        out.push(
+            finding(
+                "hpa-scales-singleton",
+                autoscaler.clone(),
+                origins.get(autoscaler).copied().flatten(),
+                format!(
+                    "scales {} {}, which must never run twice, to {}",
+                    j.class.class.as_str(),
+                    j.workload.reference,
+                    j.class.pods
+                ),
+                "delete the autoscaler or set maxReplicas: 1",
+            )
+            .because(j.class.evidence.iter().cloned()),
+        );
     }
 }
 
-fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Finding>) {
-    // Which workloads each PDB covers (same namespace, selector matches the pod labels).
-    let in_namespace = by_namespace(workloads, |w| w.reference.namespace.as_str());
-    let covered: Vec<Vec<&Workload<'_>>> = objects
+fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
+    // Which workloads each PDB covers (same scope, selector matches the pod labels); opted-out
+    // workloads are in no rule.
+    let in_scope = crate::audit::objects::by_namespace(
+        judged.iter().filter(|j| j.class.class != Class::OptedOut),
+        |j| j.workload.scope.as_str(),
+    );
+    let covered: Vec<Vec<&Judged<'_>>> = objects
         .pdbs
         .iter()
         .map(|p| {
-            let namespace = reference("PodDisruptionBudget", &p.object.metadata).namespace;
+            let scope = scope(&p.object.metadata, p.origin.as_ref());
             let selector = p.object.spec.as_ref().and_then(|s| s.selector.as_ref());
-            in_namespace
-                .get(namespace.as_str())
+            in_scope
+                .get(scope.as_str())
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|w| match (selector, w.pod_labels()) {
+                .filter(|j| match (selector, j.workload.pod_labels()) {
                     (Some(sel), Some(labels)) => selects(sel, labels),
                     _ => false,
                 })
@@ -200,38 +272,47 @@ fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Findin
         let Some(spec) = p.object.spec.as_ref() else {
             continue;
         };
-        let singles: Vec<&&Workload<'_>> = targets.iter().filter(|w| w.singleton()).collect();
-        if singles.is_empty() {
+        if targets.is_empty() {
             continue;
         }
-        let expected: i32 = targets.iter().map(|w| w.replicas).sum();
-        if targets.iter().any(|w| w.single_instance())
-            && pdb::disruptions_allowed(spec, expected, expected) == Some(0)
-        {
-            let names: Vec<String> = singles.iter().map(|w| w.reference.to_string()).collect();
-            out.push(finding(
-                "pdb-blocks-drain",
-                pdb_ref.clone(),
-                p.origin.as_ref(),
-                format!(
-                    "{} over {} ({expected} pod(s)) allows 0 disruptions forever: drains of its node hang",
-                    budget_words(spec),
-                    names.join(", ")
-                ),
-                "delete the PDB, or set maxUnavailable: 1",
-            ));
+        let pods = PodRange {
+            min: targets.iter().map(|j| j.class.pods.min).sum::<i32>().max(1),
+            max: targets.iter().map(|j| j.class.pods.max).sum::<i32>().max(1),
+        };
+        let over: Vec<String> = targets.iter().map(|j| pods_of(j)).collect();
+        let evidence = format!("{} over {pods}: {}", budget_words(spec), over.join(", "));
+        let never = [pods.min, pods.max]
+            .iter()
+            .all(|&n| pdb::disruptions_allowed(spec, n, n) == Some(0));
+        if never {
+            out.push(
+                finding(
+                    "pdb-blocks-drain",
+                    pdb_ref.clone(),
+                    p.origin.as_ref(),
+                    format!(
+                        "{} over {pods} allows 0 disruptions, whatever the pods do: drains of their nodes hang",
+                        budget_words(spec)
+                    ),
+                    "delete the PDB, or set maxUnavailable: 1",
+                )
+                .because([evidence.clone()]),
+            );
         }
-        if spec.unhealthy_pod_eviction_policy.as_deref() != Some("AlwaysAllow") {
-            out.push(finding(
-                "pdb-unhealthy-eviction",
-                pdb_ref,
-                p.origin.as_ref(),
-                format!(
-                    "covers singleton {} without unhealthyPodEvictionPolicy: AlwaysAllow: a crash-looping pod blocks drains",
-                    singles[0].reference
-                ),
-                "set spec.unhealthyPodEvictionPolicy: AlwaysAllow",
-            ));
+        if pods.min == 1 && spec.unhealthy_pod_eviction_policy.as_deref() != Some("AlwaysAllow") {
+            out.push(
+                finding(
+                    "pdb-unhealthy-eviction",
+                    pdb_ref,
+                    p.origin.as_ref(),
+                    format!(
+                        "covers {} without unhealthyPodEvictionPolicy: AlwaysAllow: if that one pod crash-loops, it blocks drains",
+                        targets[0].workload.reference
+                    ),
+                    "set spec.unhealthyPodEvictionPolicy: AlwaysAllow",
+                )
+                .because([evidence, "unhealthyPodEvictionPolicy unset (IfHealthyBudget)".into()]),
+            );
         }
     }
 
@@ -239,14 +320,15 @@ fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Findin
     // input holds the same workload twice).
     let mut budgets_of: HashMap<&ObjectRef, Vec<usize>> = HashMap::new();
     for (i, targets) in covered.iter().enumerate() {
-        for w in targets {
-            let budgets = budgets_of.entry(&w.reference).or_default();
+        for j in targets {
+            let budgets = budgets_of.entry(&j.workload.reference).or_default();
             if budgets.last() != Some(&i) {
                 budgets.push(i);
             }
         }
     }
-    for w in workloads {
+    for j in judged {
+        let w = &j.workload;
         let Some(budgets) = budgets_of.get(&w.reference) else {
             continue;
         };
@@ -262,22 +344,33 @@ fn pdb_rules(objects: &Objects, workloads: &[Workload<'_>], out: &mut Vec<Findin
                         .unwrap_or_default()
                 })
                 .collect();
-            out.push(finding(
-                "pdb-overlap",
-                w.reference.clone(),
-                w.origin,
-                format!(
-                    "its pods are selected by {} PDBs ({}): the eviction API refuses them",
-                    budgets.len(),
-                    budgets.join(", ")
-                ),
-                "keep one PodDisruptionBudget for these pods",
-            ));
+            out.push(
+                finding(
+                    "pdb-overlap",
+                    w.reference.clone(),
+                    w.origin,
+                    format!(
+                        "its pods are selected by {} PDBs ({}): the eviction API refuses them",
+                        budgets.len(),
+                        budgets.join(", ")
+                    ),
+                    "keep one PodDisruptionBudget for these pods",
+                )
+                .because(budgets.iter().map(|b| format!("PodDisruptionBudget {b} selects its pods"))),
+            );
         }
     }
 }
 
-fn budget_words(spec: &k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec) -> String {
+/// `Deployment/ns/web: replicas 1`, `Deployment/ns/api: HorizontalPodAutoscaler api 2–5 pods`.
+fn pods_of(j: &Judged<'_>) -> String {
+    match &j.class.autoscaler {
+        Some(a) => format!("{} ({} {} {})", j.workload.reference, a.kind, a.name, j.class.pods),
+        None => format!("{} (replicas {})", j.workload.reference, j.workload.replicas),
+    }
+}
+
+fn budget_words(spec: &PodDisruptionBudgetSpec) -> String {
     let show = |v: &IntOrString| match v {
         IntOrString::Int(n) => n.to_string(),
         IntOrString::String(s) => s.clone(),
@@ -292,29 +385,66 @@ fn budget_words(spec: &k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec) ->
 fn cronjob_rules(objects: &Objects, out: &mut Vec<Finding>) {
     for c in &objects.cronjobs {
         let meta = &c.object.metadata;
-        let opted_out = Mode::of(meta.annotations.as_ref()) == Mode::None;
-        let Some(spec) = c.object.spec.as_ref().filter(|_| !opted_out) else {
+        let Some(spec) = c.object.spec.as_ref() else {
             continue;
         };
+        let template_mode = spec
+            .job_template
+            .spec
+            .as_ref()
+            .and_then(|j| j.template.metadata.as_ref())
+            .map_or(Mode::Unspecified, |m| Mode::of(m.annotations.as_ref()));
+        let mode = match Mode::of(meta.annotations.as_ref()) {
+            Mode::Unspecified => template_mode,
+            mode => mode,
+        };
+        if mode == Mode::None {
+            continue;
+        }
         let reference = reference("CronJob", meta);
         let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
         if policy == "Allow" {
-            out.push(finding(
-                "cronjob-concurrency",
-                reference.clone(),
-                c.origin.as_ref(),
-                "concurrencyPolicy Allow (the default): a run that outlasts its interval overlaps the next".into(),
-                "set spec.concurrencyPolicy: Forbid",
-            ));
+            let declared = if spec.concurrency_policy.is_some() {
+                "concurrencyPolicy: Allow".to_string()
+            } else {
+                "concurrencyPolicy unset (Allow)".to_string()
+            };
+            let (severity, evidence, fix) = if mode == Mode::Strict {
+                (
+                    Severity::Warning,
+                    vec![format!("annotated {MODE_ANNOTATION}: strict"), declared],
+                    "set spec.concurrencyPolicy: Forbid",
+                )
+            } else {
+                (
+                    Severity::Info,
+                    vec![declared, "no evidence that runs must not overlap".to_string()],
+                    "if runs must not overlap, set spec.concurrencyPolicy: Forbid (and annotate kubectl-singleton/mode: strict); if they may, annotate kubectl-singleton/mode: none",
+                )
+            };
+            out.push(
+                finding(
+                    "cronjob-concurrency",
+                    reference.clone(),
+                    c.origin.as_ref(),
+                    "a run that outlasts its interval overlaps the next".into(),
+                    fix,
+                )
+                .because(evidence)
+                .at(severity),
+            );
         }
         if spec.starting_deadline_seconds.is_none() {
-            out.push(finding(
-                "cronjob-no-deadline",
-                reference,
-                c.origin.as_ref(),
-                "no startingDeadlineSeconds: missed runs may start late, or stop scheduling after 100 misses".into(),
-                "set spec.startingDeadlineSeconds (e.g. 300)",
-            ));
+            out.push(
+                finding(
+                    "cronjob-no-deadline",
+                    reference,
+                    c.origin.as_ref(),
+                    "no startingDeadlineSeconds: missed runs may start late, or stop scheduling after 100 misses".into(),
+                    "set spec.startingDeadlineSeconds (e.g. 300)",
+                )
+                .because(["startingDeadlineSeconds unset".to_string()]),
+            );
         }
     }
 }
@@ -322,6 +452,7 @@ fn cronjob_rules(objects: &Objects, out: &mut Vec<Finding>) {
 fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
     for s in &objects.statefulsets {
         let sts = reference("StatefulSet", &s.object.metadata);
+        let sts_scope = scope(&s.object.metadata, s.origin.as_ref());
         let Some(service_name) = s
             .object
             .spec
@@ -334,7 +465,7 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
         let in_namespace: Vec<_> = objects
             .services
             .iter()
-            .filter(|svc| reference("Service", &svc.object.metadata).namespace == sts.namespace)
+            .filter(|svc| scope(&svc.object.metadata, svc.origin.as_ref()) == sts_scope)
             .collect();
         // Only judge what we can see: a bundle without any Service in this namespace may ship it elsewhere.
         if in_namespace.is_empty() && !objects.services_complete {
@@ -356,14 +487,36 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
             } else {
                 "does not exist"
             };
-            out.push(finding(
-                "statefulset-service",
-                sts,
-                s.origin.as_ref(),
-                format!("serviceName {service_name:?} {why}: its pod gets no stable DNS name"),
-                "create a headless Service (clusterIP: None) with that name",
-            ));
+            out.push(
+                finding(
+                    "statefulset-service",
+                    sts,
+                    s.origin.as_ref(),
+                    format!("serviceName {service_name:?} {why}: its pods get no stable DNS names"),
+                    "create a headless Service (clusterIP: None) with that name",
+                )
+                .because([format!("serviceName {service_name}"), format!("Service {service_name} {why}")]),
+            );
         }
+    }
+}
+
+
+fn removed_versions(objects: &Objects, out: &mut Vec<Finding>) {
+    for r in &objects.removed_versions {
+        out.push(
+            finding(
+                "removed-api-version",
+                r.object.clone(),
+                r.origin.as_ref(),
+                format!(
+                    "{} is not served since Kubernetes {}: audited as {}",
+                    r.api_version, r.removed_in, r.read_as
+                ),
+                &format!("set apiVersion: {} (and check the fields that changed)", r.read_as),
+            )
+            .because([format!("apiVersion {}", r.api_version)]),
+        );
     }
 }
 
@@ -372,14 +525,88 @@ mod tests {
     use super::*;
     use crate::audit::manifests;
 
-    fn audit(yaml: &str) -> Vec<(String, String)> {
+    fn findings(yaml: &str) -> Vec<Finding> {
         let objects = manifests::parse("test.yaml", yaml).unwrap();
-        let mut out: Vec<(String, String)> = check(&objects)
+        let judged = crate::audit::classify::classify(&objects, false);
+        check(&objects, &judged)
+    }
+
+    fn audit(yaml: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = findings(yaml)
             .into_iter()
             .map(|f| (f.rule.to_string(), f.object.to_string()))
             .collect();
         out.sort();
         out
+    }
+
+    /// (rule, severity) of the one finding about `rule`, if any.
+    fn severity_of(yaml: &str, rule: &str) -> Option<Severity> {
+        findings(yaml)
+            .into_iter()
+            .find(|f| f.rule == rule)
+            .map(|f| f.severity)
+    }
+
+    #[test]
+    fn rollout_surge_severity_follows_the_evidence() {
+        let plain = deployment("", "");
+        assert_eq!(severity_of(&plain, "rollout-surge"), Some(Severity::Info));
+        let info = findings(&plain).remove(0);
+        assert_eq!(
+            info.evidence,
+            vec!["replicas 1", "no RBAC seen lets ServiceAccount default write"]
+        );
+        assert!(info.fix.contains("kubectl-singleton/mode: strict"), "{}", info.fix);
+        let strict = deployment("", "kubectl-singleton/mode: strict");
+        assert_eq!(severity_of(&strict, "rollout-surge"), Some(Severity::Error));
+        let elected = deployment("", "kubectl-singleton/mode: leader-election");
+        assert_eq!(severity_of(&elected, "rollout-surge"), None);
+        let server = format!(
+            "{plain}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: ns}}\nspec: {{selector: {{app: web}}, ports: [{{name: http, port: 80}}]}}\n"
+        );
+        assert_eq!(severity_of(&server, "rollout-surge"), None);
+        let other = deployment("  strategy: {type: Other}\n", "kubectl-singleton/mode: strict");
+        assert_eq!(severity_of(&other, "rollout-surge"), None);
+    }
+
+    #[test]
+    fn pdbs_judge_the_autoscaled_pod_count() {
+        let base = deployment("  replicas: 5\n", "");
+        let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: ns}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 5\n  maxReplicas: 7\n";
+        let blocked = findings(&format!(
+            "{base}{hpa}{}",
+            pdb("p", "minAvailable: 10", "unhealthyPodEvictionPolicy: AlwaysAllow")
+        ));
+        assert_eq!(blocked.len(), 1, "{blocked:?}");
+        assert_eq!(blocked[0].rule, "pdb-blocks-drain");
+        assert!(blocked[0].message.contains("over 5–7 pods"), "{}", blocked[0].message);
+        assert_eq!(
+            blocked[0].evidence,
+            vec!["minAvailable 10 over 5–7 pods: Deployment/ns/web (HorizontalPodAutoscaler h 5–7 pods)"]
+        );
+        // minAvailable 6 blocks at 5 pods and 6 but not at 7: not forever.
+        assert!(audit(&format!(
+            "{base}{hpa}{}",
+            pdb("p", "minAvailable: 6", "unhealthyPodEvictionPolicy: AlwaysAllow")
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn cronjob_overlap_is_a_warning_only_when_declared_strict() {
+        assert_eq!(
+            severity_of(&cronjob(""), "cronjob-concurrency"),
+            Some(Severity::Info)
+        );
+        let strict = cronjob("").replace(
+            "metadata: {name: nightly, namespace: ns}",
+            "metadata: {name: nightly, namespace: ns, annotations: {kubectl-singleton/mode: strict}}",
+        );
+        assert_eq!(
+            severity_of(&strict, "cronjob-concurrency"),
+            Some(Severity::Warning)
+        );
     }
 
     fn deployment(extra_spec: &str, annotations: &str) -> String {
@@ -440,11 +667,17 @@ mod tests {
     fn grace_period_zero_fires_for_singletons_only() {
         let zero = |replicas: u8| {
             format!(
-                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: ns}}\nspec:\n  replicas: {replicas}\n  serviceName: db\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec: {{terminationGracePeriodSeconds: 0, containers: [{{name: c, image: x}}]}}\n"
+                "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: ns, annotations: {{kubectl-singleton/mode: leader-election}}}}\nspec:\n  replicas: {replicas}\n  serviceName: db\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec: {{terminationGracePeriodSeconds: 0, containers: [{{name: c, image: x}}]}}\n"
             )
         };
-        assert_eq!(ids(&audit(&zero(1))), vec!["grace-period-zero"]);
-        assert!(audit(&zero(3)).is_empty());
+        assert_eq!(
+            ids(&audit(&zero(1))),
+            vec!["grace-period-zero", "leader-no-standby"]
+        );
+        assert_eq!(ids(&audit(&zero(3))), vec!["grace-period-zero"]);
+        // One replica and nothing known about it: not a singleton, nothing said.
+        let unknown = zero(1).replace(", annotations: {kubectl-singleton/mode: leader-election}", "");
+        assert!(audit(&unknown).is_empty());
     }
 
     fn hpa(kind: &str, name: &str, max: u8) -> String {
@@ -455,7 +688,10 @@ mod tests {
 
     #[test]
     fn hpa_rule_matches_target_by_kind_and_name() {
-        let base = deployment("  strategy: {type: Recreate}\n", "");
+        let base = deployment(
+            "  strategy: {type: Recreate}\n",
+            "kubectl-singleton/mode: strict",
+        );
         assert_eq!(
             audit(&format!("{base}{}", hpa("Deployment", "web", 3))),
             vec![(

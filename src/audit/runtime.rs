@@ -7,8 +7,10 @@ use jiff::SignedDuration;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::audit::objects::{Mode, Objects, by_namespace, reference, selects};
-use crate::audit::rules::{Finding, finding};
+use crate::audit::catalog::Severity;
+use crate::audit::classify::Judged;
+use crate::audit::objects::{Objects, by_namespace, reference, selects};
+use crate::audit::rules::{DECLARE, Finding, finding, running_twice_severity};
 use crate::lease::{HolderPod, LockKind, State};
 use crate::locks::LockReport;
 
@@ -51,16 +53,21 @@ fn selected<'p>(
 /// `now` is the API server's clock the locks were judged at.
 pub fn check(
     objects: &Objects,
+    judged: &[Judged<'_>],
     pods: &[Pod],
     locks: &[LockReport],
     now: jiff::Timestamp,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let pods = pods_by_namespace(pods);
-    for w in objects.workloads() {
-        if !w.single_instance() || w.mode == Mode::LeaderElection {
+    for j in judged {
+        let w = &j.workload;
+        if j.class.pods.max != 1 {
             continue;
         }
+        let Some(severity) = running_twice_severity(j, Severity::Error) else {
+            continue;
+        };
         let Some(selector) = w.selector else {
             continue;
         };
@@ -72,17 +79,26 @@ pub fn check(
                 .iter()
                 .filter_map(|p| p.metadata.name.as_deref())
                 .collect();
-            out.push(finding(
-                "duplicate-instances",
-                w.reference.clone(),
-                None,
-                format!(
-                    "{} pods are running or not yet gone: {}",
-                    living.len(),
-                    names.join(", ")
-                ),
-                "find out why (rollout, force-delete, partition) and remove the extra pod",
-            ));
+            let fix = if severity == Severity::Info {
+                DECLARE
+            } else {
+                "find out why (rollout, force-delete, partition) and remove the extra pod"
+            };
+            out.push(
+                finding(
+                    "duplicate-instances",
+                    w.reference.clone(),
+                    None,
+                    format!(
+                        "{} pods are running or not yet gone: {}",
+                        living.len(),
+                        names.join(", ")
+                    ),
+                    fix,
+                )
+                .because(j.class.evidence.iter().cloned())
+                .at(severity),
+            );
         }
     }
     for p in &objects.pdbs {
@@ -91,13 +107,16 @@ pub fn check(
             continue;
         };
         if selected(&pods, &namespace, selector).next().is_none() {
-            out.push(finding(
-                "pdb-no-pods",
-                reference("PodDisruptionBudget", &p.object.metadata),
-                None,
-                "selects no pods: it protects nothing (a selector typo?)".into(),
-                "fix spec.selector to match the workload's pod labels",
-            ));
+            out.push(
+                finding(
+                    "pdb-no-pods",
+                    reference("PodDisruptionBudget", &p.object.metadata),
+                    None,
+                    "selects no pods: it protects nothing (a selector typo?)".into(),
+                    "fix spec.selector to match the workload's pod labels",
+                )
+                .because([format!("no pod in {namespace} matches its selector")]),
+            );
         }
     }
     for report in locks {
@@ -108,55 +127,91 @@ pub fn check(
             name: lock.name.clone(),
         };
         let holder = lock.holder().unwrap_or_default();
+        let renewed = |ago: &str| {
+            format!(
+                "renewTime {} {ago}, leaseDurationSeconds {}",
+                lock.renew_time
+                    .map_or_else(|| "unset".to_string(), |t| t.to_string()),
+                lock.lease_duration.map_or(0, |d| d.as_secs())
+            )
+        };
         match (report.state, &report.holder_pod) {
-            (State::Orphaned, Some(HolderPod::Gone { pod, owner })) => out.push(finding(
-                "lease-orphaned",
-                object.clone(),
-                None,
-                format!("held by {holder}, whose pod {pod} is gone ({owner} still exists)"),
-                "kubectl singleton release (or wait for the lease to expire)",
-            )),
-            (State::Expired, _) => out.push(finding(
-                "lease-expired",
-                object.clone(),
-                None,
-                format!("held by {holder} but past its expiry: no active leader"),
-                "check the holder and its standbys: kubectl singleton status NAME",
-            )),
-            (State::Unready, Some(HolderPod::Found(pod))) => out.push(finding(
-                "lease-holder-unready",
-                object.clone(),
-                None,
-                format!("held by {holder}, whose pod {} is not Ready", pod.name),
-                "inspect the holder pod: it may hold leadership while doing no work",
-            )),
+            (State::Orphaned, Some(HolderPod::Gone { pod, owner })) => out.push(
+                finding(
+                    "lease-orphaned",
+                    object.clone(),
+                    None,
+                    format!("held by {holder}, whose pod {pod} is gone ({owner} still exists)"),
+                    "kubectl singleton release (or wait for the lease to expire)",
+                )
+                .because([
+                    format!("holderIdentity {holder}"),
+                    format!("no pod {pod} in {}", lock.namespace),
+                    format!("{owner} exists"),
+                ]),
+            ),
+            (State::Expired, _) => out.push(
+                finding(
+                    "lease-expired",
+                    object.clone(),
+                    None,
+                    format!("held by {holder} but past its expiry: no active leader"),
+                    "check the holder and its standbys: kubectl singleton status NAME",
+                )
+                .because([
+                    format!("holderIdentity {holder}"),
+                    renewed(&format!("(server time {now})")),
+                ]),
+            ),
+            (State::Unready, Some(HolderPod::Found(pod))) => out.push(
+                finding(
+                    "lease-holder-unready",
+                    object.clone(),
+                    None,
+                    format!("held by {holder}, whose pod {} is not Ready", pod.name),
+                    "inspect the holder pod: it may hold leadership while doing no work",
+                )
+                .because([
+                    format!("holderIdentity {holder}"),
+                    format!("pod {} Ready=False", pod.name),
+                ]),
+            ),
             _ => {}
         }
         if let Some(ahead) = lock.renew_time.map(|t| t.duration_since(now))
             && ahead > SignedDuration::from_secs(1)
         {
-            out.push(finding(
-                "lease-clock-skew",
-                object.clone(),
-                None,
-                format!(
-                    "renewTime is {}s ahead of the API server's clock",
-                    ahead.as_secs()
-                ),
-                "fix time sync on the holder's node",
-            ));
+            out.push(
+                finding(
+                    "lease-clock-skew",
+                    object.clone(),
+                    None,
+                    format!(
+                        "renewTime is {}s ahead of the API server's clock",
+                        ahead.as_secs()
+                    ),
+                    "fix time sync on the holder's node",
+                )
+                .because([renewed(&format!("(server time {now})"))]),
+            );
         }
         if lock.kind != LockKind::Lease {
-            out.push(finding(
-                "legacy-lock",
-                object,
-                None,
-                format!(
-                    "leader election through a {} annotation lock",
+            out.push(
+                finding(
+                    "legacy-lock",
+                    object,
+                    None,
+                    format!(
+                        "leader election through a {} annotation lock",
+                        lock.kind.as_str()
+                    ),
+                    "migrate to a coordination.k8s.io/v1 Lease",
+                )
+                .because([format!(
+                    "{} annotation control-plane.alpha.kubernetes.io/leader",
                     lock.kind.as_str()
-                ),
-                "migrate to a coordination.k8s.io/v1 Lease",
-            ));
+                )]),
+            );
         }
     }
     out
@@ -189,12 +244,18 @@ mod tests {
         }
     }
 
+    const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec:\n  replicas: 1\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n";
+
     fn objects() -> Objects {
         manifests::parse(
             "t.yaml",
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec:\n  replicas: 1\n  strategy: {type: Recreate}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: typo, namespace: ns}\nspec: {maxUnavailable: 1, selector: {matchLabels: {app: wbe}}}\n",
+            &format!("{WEB}---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: typo, namespace: ns}}\nspec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: wbe}}}}}}\n"),
         )
         .unwrap()
+    }
+
+    fn judged(objects: &Objects) -> Vec<Judged<'_>> {
+        crate::audit::classify::classify(objects, false)
     }
 
     fn ids(findings: &[Finding]) -> Vec<&str> {
@@ -206,19 +267,33 @@ mod tests {
     #[test]
     fn two_living_pods_of_a_singleton_are_duplicates_finished_ones_are_not() {
         let now = NOW.parse().unwrap();
+        let objects = objects();
+        let classes = judged(&objects);
         let one = [
             pod("web-1", "web", "Running"),
             pod("web-0", "web", "Succeeded"),
         ];
-        assert_eq!(ids(&check(&objects(), &one, &[], now)), vec!["pdb-no-pods"]);
+        assert_eq!(ids(&check(&objects, &classes, &one, &[], now)), vec!["pdb-no-pods"]);
         let two = [
             pod("web-1", "web", "Running"),
             pod("web-2", "web", "Pending"),
         ];
-        assert_eq!(
-            ids(&check(&objects(), &two, &[], now)),
-            vec!["duplicate-instances", "pdb-no-pods"]
-        );
+        let found = check(&objects, &classes, &two, &[], now);
+        assert_eq!(ids(&found), vec!["duplicate-instances", "pdb-no-pods"]);
+        // One replica and nothing more known: said, at info, with the way to declare it.
+        let duplicate = found.iter().find(|f| f.rule == "duplicate-instances").unwrap();
+        assert_eq!(duplicate.severity, Severity::Info);
+        assert_eq!(duplicate.evidence[0], "replicas 1");
+        // Declared strict, the same pods are an error.
+        let strict = manifests::parse("t.yaml", &WEB.replace("name: web, namespace: ns}", "name: web, namespace: ns, annotations: {kubectl-singleton/mode: strict}}")).unwrap();
+        let found = check(&strict, &judged(&strict), &two, &[], now);
+        let duplicate = found.iter().find(|f| f.rule == "duplicate-instances").unwrap();
+        assert_eq!(duplicate.severity, Severity::Error);
+        // Several replicas, or a server behind a Service, are never duplicates.
+        let scaled = manifests::parse("t.yaml", &WEB.replace("replicas: 1", "replicas: 2")).unwrap();
+        assert!(check(&scaled, &judged(&scaled), &two, &[], now).iter().all(|f| f.rule != "duplicate-instances"));
+        let served = manifests::parse("t.yaml", &format!("{WEB}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: ns}}\nspec: {{selector: {{app: web}}, ports: [{{port: 80}}]}}\n")).unwrap();
+        assert!(check(&served, &judged(&served), &two, &[], now).iter().all(|f| f.rule != "duplicate-instances"));
     }
 
     fn report(
@@ -307,7 +382,7 @@ mod tests {
         for (lock, expected) in cases {
             let state = lock.state;
             assert_eq!(
-                ids(&check(&empty, &[], &[lock], now)),
+                ids(&check(&empty, &[], &[], &[lock], now)),
                 expected,
                 "{state:?}"
             );

@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::audit::catalog::{self, RuleKind, Severity};
 use crate::audit::objects::ObjectRef;
 use crate::audit::rules::Finding;
+use crate::audit::classify::{self, Class};
+use crate::audit::objects::Unreadable;
 use crate::audit::{live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn, OutputFormat};
 use crate::commands::Context;
@@ -26,30 +28,86 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
             format.as_str()
         )));
     }
-    let (findings, objects, not_applied, warnings) = if args.files.is_empty() {
-        let (findings, objects, warnings) = audit_live(ctx).await?;
-        (findings, objects, Vec::new(), warnings)
+    let (objects, live, mut warnings) = if args.files.is_empty() {
+        let (view, requests) = read_live(ctx).await?;
+        let warnings = view.notices.clone();
+        (view.objects, Some((view.pods, view.locks, requests)), warnings)
     } else {
-        let objects = manifests::load(&args.files)?;
-        (
-            rules::check(&objects),
-            objects.len(),
-            runtime_rules(),
-            Vec::new(),
-        )
+        (manifests::load(&args.files)?, None, Vec::new())
     };
+    for unknown in &objects.unknown_versions {
+        let at = unknown
+            .origin
+            .as_ref()
+            .map(|o| format!("{}:{}: ", o.file, o.line))
+            .unwrap_or_default();
+        warnings.push(format!(
+            "{at}{} {:?} has apiVersion {}, which the audit cannot read: not audited",
+            unknown.object.kind, unknown.object.name, unknown.api_version
+        ));
+    }
+    let judged = classify::classify(&objects, args.assume_singleton);
+    let mut findings = rules::check(&objects, &judged);
+    let not_applied = match &live {
+        Some((pods, locks, _)) => {
+            findings.extend(runtime::check(
+                &objects,
+                &judged,
+                pods,
+                &locks.reports,
+                locks.now,
+            ));
+            pdb_status(&objects, &mut findings);
+            Vec::new()
+        }
+        None => runtime_rules(),
+    };
+    let workloads: Vec<WorkloadClass> = judged
+        .iter()
+        .map(|j| WorkloadClass {
+            object: &j.workload.reference,
+            class: j.class.class,
+            evidence: &j.class.evidence,
+        })
+        .collect();
+    let objects_read = objects.len();
     let mut findings = findings;
     sort(&mut findings);
     for warning in &warnings {
         render::warn(warning);
     }
-    let report = Report::new(&findings, objects, not_applied, warnings);
+    let report = Report::new(
+        &findings,
+        objects_read,
+        not_applied,
+        warnings,
+        workloads,
+        &objects.unreadable,
+    );
     match format {
         OutputFormat::Json | OutputFormat::Yaml => {
             render::document(&report, format == OutputFormat::Yaml, out)?
         }
         OutputFormat::Sarif => render::document(&sarif(&findings), false, out)?,
         _ => out.write_all(table(&findings, &report, ctx).as_bytes())?,
+    }
+    if let Some(last) = objects.unreadable.last() {
+        out.flush()?;
+        let n = objects.unreadable.len();
+        if n > 1 {
+            for u in &objects.unreadable[..n - 1] {
+                render::warn(&format!("skipped {}:{}: {}", u.origin.file, u.origin.line, u.reason));
+            }
+        }
+        let others = if n > 1 {
+            format!("{n} documents skipped (named above), ")
+        } else {
+            "skipped, ".to_string()
+        };
+        return Err(Error::env(format!(
+            "{}:{}: {} ({others}every other document was audited)",
+            last.origin.file, last.origin.line, last.reason
+        )));
     }
     let threshold = match args.fail_on {
         FailOn::Error => Some(Severity::Error),
@@ -68,27 +126,23 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     Ok(())
 }
 
-/// Static and runtime rules over the live cluster; returns findings, objects read, notices.
-async fn audit_live(ctx: &Context) -> Result<(Vec<Finding>, usize, Vec<String>)> {
+/// Everything the live audit reads, and how many requests that took.
+async fn read_live(ctx: &Context) -> Result<(live::LiveView, u64)> {
     let cluster = crate::cluster::connect(&ctx.global).await?;
     let namespace =
         (!ctx.global.all_namespaces).then(|| cluster.namespace(&ctx.global).to_string());
     let view = live::read(&cluster, namespace.as_deref()).await?;
     tracing::info!("{} requests", cluster.request_count());
-    let mut findings = rules::check(&view.objects);
-    findings.extend(runtime::check(
-        &view.objects,
-        &view.pods,
-        &view.locks.reports,
-        view.locks.now,
-    ));
-    // A PDB finding also says what the disruption controller itself computed.
+    Ok((view, cluster.request_count()))
+}
+
+/// A PDB finding also says what the disruption controller itself computed.
+fn pdb_status(objects: &crate::audit::objects::Objects, findings: &mut [Finding]) {
     for f in findings
         .iter_mut()
         .filter(|f| f.object.kind == "PodDisruptionBudget")
     {
-        let status = view
-            .objects
+        let status = objects
             .pdbs
             .iter()
             .find(|p| {
@@ -101,9 +155,12 @@ async fn audit_live(ctx: &Context) -> Result<(Vec<Finding>, usize, Vec<String>)>
                 " (status.disruptionsAllowed: {})",
                 status.disruptions_allowed
             ));
+            f.evidence.push(format!(
+                "status.disruptionsAllowed {}, currentHealthy {}, desiredHealthy {}",
+                status.disruptions_allowed, status.current_healthy, status.desired_healthy
+            ));
         }
     }
-    Ok((findings, view.objects.len(), view.notices))
 }
 
 /// Objects with errors first, then by object; within an object, worst first.
@@ -146,9 +203,28 @@ struct Report<'a> {
     summary: Summary,
     /// Runtime rules that need a cluster and were not applied to manifests.
     not_applied: Vec<&'static str>,
-    /// Parts of the cluster RBAC withheld, and the rules skipped for it.
+    /// Parts of the cluster RBAC withheld and the rules skipped for it; documents of an
+    /// apiVersion the audit cannot read.
     warnings: Vec<String>,
     findings: &'a [Finding],
+    /// Every workload, its class and the evidence for it.
+    workloads: Vec<WorkloadClass<'a>>,
+    /// Documents that could not be read (the exit code is then 3).
+    skipped: Vec<SkippedDocument<'a>>,
+}
+
+#[derive(Serialize)]
+struct WorkloadClass<'a> {
+    object: &'a ObjectRef,
+    class: Class,
+    evidence: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SkippedDocument<'a> {
+    file: &'a str,
+    line: u64,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -165,6 +241,8 @@ impl<'a> Report<'a> {
         objects: usize,
         not_applied: Vec<&'static str>,
         warnings: Vec<String>,
+        workloads: Vec<WorkloadClass<'a>>,
+        unreadable: &'a [Unreadable],
     ) -> Self {
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         Report {
@@ -179,6 +257,15 @@ impl<'a> Report<'a> {
             not_applied,
             warnings,
             findings,
+            workloads,
+            skipped: unreadable
+                .iter()
+                .map(|u| SkippedDocument {
+                    file: &u.origin.file,
+                    line: u.origin.line,
+                    reason: &u.reason,
+                })
+                .collect(),
         }
     }
 }
@@ -222,6 +309,9 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
             (true, Severity::Info) => severity.blue().to_string(),
         };
         text.push_str(&format!("  {severity} {:<24} {}\n", f.rule, f.message));
+        if !f.evidence.is_empty() {
+            text.push_str(&format!("  {:<8} {:<24} why: {}\n", "", "", f.evidence.join("; ")));
+        }
         text.push_str(&format!("  {:<8} {:<24} fix: {}\n", "", "", f.fix));
     }
     if !findings.is_empty() {
@@ -330,6 +420,7 @@ fn sarif(findings: &[Finding]) -> serde_json::Value {
                 "locations": [{
                     "logicalLocations": [{ "name": f.object.name, "fullyQualifiedName": f.object.to_string(), "kind": "resource" }]
                 }],
+                "properties": { "evidence": f.evidence },
             });
             if let Some(origin) = &f.origin {
                 result["locations"][0]["physicalLocation"] = serde_json::json!({
