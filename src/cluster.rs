@@ -164,6 +164,15 @@ impl Cluster {
         }
     }
 
+    /// An API for a cluster-scoped kind.
+    pub fn cluster_api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        Api::all(self.client.clone())
+    }
+
     /// Whether a namespaced object exists (a metadata-only GET).
     pub async fn exists<K>(&self, namespace: &str, name: &str, resource: &str) -> Result<bool>
     where

@@ -90,7 +90,11 @@ fn the_bad_examples_have_exactly_the_expected_findings_and_exit_1() {
     assert_eq!(report["summary"]["objects"], 6);
     let first = &report["findings"][0];
     assert_eq!(first["origin"]["file"], "examples/bad-singletons.yaml");
-    assert_eq!(first["origin"]["line"], 2, "{first}");
+    assert_eq!(first["origin"]["line"], 4, "{first}");
+    assert_eq!(
+        first["evidence"],
+        serde_json::json!(["annotated kubectl-singleton/mode: strict"])
+    );
     assert!(
         report["notApplied"]
             .as_array()
@@ -136,8 +140,8 @@ fn fail_on_moves_the_exit_code() {
             .code(),
         Some(0)
     );
-    // Only warnings and info in the CronJob: exit 0 at error, 1 at warning.
-    let cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: batch}\nspec: {schedule: '* * * * *', jobTemplate: {}}\n";
+    // Only warnings and info in the (declared strict) CronJob: exit 0 at error, 1 at warning.
+    let cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c, namespace: batch, annotations: {kubectl-singleton/mode: strict}}\nspec: {schedule: '* * * * *', jobTemplate: {}}\n";
     let run = |fail_on: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-singleton"))
             .args(["audit", "-f", "-", "--fail-on", fail_on])
@@ -466,7 +470,7 @@ fn a_50_mb_file_is_read_whole() {
         ));
     }
     let line = text.lines().count() + 2;
-    text.push_str("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: last, namespace: big}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: last}}\n  template:\n    metadata: {labels: {app: last}}\n    spec: {containers: [{name: a, image: registry.example/a:1}]}\n");
+    text.push_str("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: last, namespace: big, annotations: {kubectl-singleton/mode: strict}}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: last}}\n  template:\n    metadata: {labels: {app: last}}\n    spec: {containers: [{name: a, image: registry.example/a:1}]}\n");
     assert!(text.len() > 50_000_000);
     let file = dir.join("big.yaml");
     std::fs::write(&file, &text).unwrap();

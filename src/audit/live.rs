@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use kube::Api;
 use kube::api::ListParams;
 
 use crate::audit::objects::{Located, ObjectRef, Objects};
@@ -25,7 +27,7 @@ pub struct LiveView {
     pub notices: Vec<String>,
 }
 
-/// Every object of one kind, or none and the notice saying which `rules` that skips.
+/// Every object of one namespaced kind, or none and the notice saying which `rules` that skips.
 async fn list<K>(
     cluster: &Cluster,
     namespace: Option<&str>,
@@ -39,6 +41,35 @@ where
         + std::fmt::Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
+    list_from(cluster, cluster.api::<K>(namespace), namespace, resource, rules).await
+}
+
+/// Every object of one cluster-scoped kind, or none and the notice.
+async fn list_cluster<K>(
+    cluster: &Cluster,
+    resource: &'static str,
+    rules: &'static str,
+) -> Result<(Vec<Located<K>>, Option<String>)>
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    list_from(cluster, cluster.cluster_api::<K>(), None, resource, rules).await
+}
+
+async fn list_from<K>(
+    cluster: &Cluster,
+    api: Api<K>,
+    namespace: Option<&str>,
+    resource: &'static str,
+    rules: &'static str,
+) -> Result<(Vec<Located<K>>, Option<String>)>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     let action = Action {
         verb: "list",
         resource,
@@ -46,7 +77,7 @@ where
         name: None,
     };
     let listed = cluster
-        .list_all(&cluster.api::<K>(namespace), &ListParams::default(), action)
+        .list_all(&api, &ListParams::default(), action)
         .await;
     Ok(match tolerate_withheld(listed)? {
         Ok(items) => (
@@ -59,13 +90,18 @@ where
                 .collect(),
             None,
         ),
-        Err(err) => (Vec::new(), Some(format!("rules {rules} skipped: {err}"))),
+        Err(err) => (Vec::new(), Some(format!("{rules} skipped: {err}"))),
     })
 }
 
+/// What the classifier loses without claims: ReadWriteOnce volumes as evidence of a singleton.
+const CLAIM_EVIDENCE: &str = "evidence from ReadWriteOnce claims";
+/// What it loses without RBAC: leases and writes as evidence of leader election or a controller.
+const RBAC_EVIDENCE: &str = "evidence from RBAC (leader election, controllers)";
+
 pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView> {
     let workload_rules =
-        "rollout-surge, replicas-not-one, hpa-scales-singleton, pdb-*, duplicate-instances";
+        "rules rollout-surge, replicas-not-one, hpa-scales-singleton, pdb-*, duplicate-instances";
     let scope = Scope {
         namespace,
         ..Scope::default()
@@ -80,6 +116,7 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         services,
         pods,
         listed_locks,
+        (pvcs, roles, role_bindings, cluster_roles, cluster_role_bindings),
     ) = futures::join!(
         list::<Deployment>(cluster, namespace, "deployments", workload_rules),
         list::<StatefulSet>(cluster, namespace, "statefulsets", workload_rules),
@@ -88,23 +125,37 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
             cluster,
             namespace,
             "cronjobs",
-            "cronjob-concurrency, cronjob-no-deadline"
+            "rules cronjob-concurrency, cronjob-no-deadline"
         ),
         list::<HorizontalPodAutoscaler>(
             cluster,
             namespace,
             "horizontalpodautoscalers",
-            "hpa-scales-singleton"
+            "rules hpa-scales-singleton"
         ),
-        list::<PodDisruptionBudget>(cluster, namespace, "poddisruptionbudgets", "pdb-*"),
-        list::<Service>(cluster, namespace, "services", "statefulset-service"),
+        list::<PodDisruptionBudget>(cluster, namespace, "poddisruptionbudgets", "rules pdb-*"),
+        list::<Service>(cluster, namespace, "services", "rules statefulset-service"),
         list::<Pod>(
             cluster,
             namespace,
             "pods",
-            "duplicate-instances, pdb-no-pods"
+            "rules duplicate-instances, pdb-no-pods"
         ),
         locks::list(cluster, scope),
+        async {
+            futures::join!(
+                list::<PersistentVolumeClaim>(
+                    cluster,
+                    namespace,
+                    "persistentvolumeclaims",
+                    CLAIM_EVIDENCE
+                ),
+                list::<Role>(cluster, namespace, "roles", RBAC_EVIDENCE),
+                list::<RoleBinding>(cluster, namespace, "rolebindings", RBAC_EVIDENCE),
+                list_cluster::<ClusterRole>(cluster, "clusterroles", RBAC_EVIDENCE),
+                list_cluster::<ClusterRoleBinding>(cluster, "clusterrolebindings", RBAC_EVIDENCE),
+            )
+        },
     );
     let mut notices = Vec::new();
     let (services, services_notice) = services?;
@@ -116,6 +167,11 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
     let cronjobs = take(&mut notices, cronjobs?);
     let hpas = take(&mut notices, hpas?);
     let pdbs = take(&mut notices, pdbs?);
+    let pvcs = take(&mut notices, pvcs?);
+    let roles = take(&mut notices, roles?);
+    let role_bindings = take(&mut notices, role_bindings?);
+    let cluster_roles = take(&mut notices, cluster_roles?);
+    let cluster_role_bindings = take(&mut notices, cluster_role_bindings?);
     let (pods, pods_notice) = pods?;
     let pods_listed = pods_notice.is_none();
     notices.extend(pods_notice);
@@ -143,6 +199,11 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         services,
         services_complete,
         lease_holders: lease_holders(&locks),
+        pvcs,
+        roles,
+        role_bindings,
+        cluster_roles,
+        cluster_role_bindings,
         ..Objects::default()
     };
     notices.dedup();

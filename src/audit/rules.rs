@@ -281,17 +281,20 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
         };
         let over: Vec<String> = targets.iter().map(|j| pods_of(j)).collect();
         let evidence = format!("{} over {pods}: {}", budget_words(spec), over.join(", "));
-        let never = [pods.min, pods.max]
-            .iter()
-            .all(|&n| pdb::disruptions_allowed(spec, n, n) == Some(0));
-        if never {
+        let blocked = |n: i32| pdb::disruptions_allowed(spec, n, n) == Some(0);
+        if blocked(pods.min) {
+            let when = if blocked(pods.max) {
+                "whatever the pods do".to_string()
+            } else {
+                format!("while it runs its minimum of {}", pods.min)
+            };
             out.push(
                 finding(
                     "pdb-blocks-drain",
                     pdb_ref.clone(),
                     p.origin.as_ref(),
                     format!(
-                        "{} over {pods} allows 0 disruptions, whatever the pods do: drains of their nodes hang",
+                        "{} over {pods} allows 0 disruptions {when}: drains of their nodes hang",
                         budget_words(spec)
                     ),
                     "delete the PDB, or set maxUnavailable: 1",
@@ -585,10 +588,17 @@ mod tests {
             blocked[0].evidence,
             vec!["minAvailable 10 over 5–7 pods: Deployment/ns/web (HorizontalPodAutoscaler h 5–7 pods)"]
         );
-        // minAvailable 6 blocks at 5 pods and 6 but not at 7: not forever.
-        assert!(audit(&format!(
+        assert!(blocked[0].message.contains("whatever the pods do"), "{}", blocked[0].message);
+        // minAvailable 6 blocks at 5 pods (where the autoscaler idles) but not at 7.
+        let idle = findings(&format!(
             "{base}{hpa}{}",
             pdb("p", "minAvailable: 6", "unhealthyPodEvictionPolicy: AlwaysAllow")
+        ));
+        assert!(idle[0].message.contains("while it runs its minimum of 5"), "{}", idle[0].message);
+        // minAvailable 4 leaves one disruption even at 5 pods.
+        assert!(audit(&format!(
+            "{base}{hpa}{}",
+            pdb("p", "minAvailable: 4", "unhealthyPodEvictionPolicy: AlwaysAllow")
         ))
         .is_empty());
     }
