@@ -181,10 +181,7 @@ impl<'o> Index<'o> {
             autoscalers.insert(
                 key,
                 Autoscaler {
-                    reference: crate::audit::objects::reference(
-                        "ScaledObject",
-                        &s.object.metadata,
-                    ),
+                    reference: crate::audit::objects::reference("ScaledObject", &s.object.metadata),
                     min: s.object.spec.min_replica_count.unwrap_or(0),
                     max: s.object.spec.max_replica_count.unwrap_or(100),
                 },
@@ -369,7 +366,8 @@ impl<'o> Index<'o> {
             }
             Mode::None => {
                 c.class = Class::OptedOut;
-                c.evidence.push(format!("annotated {MODE_ANNOTATION}: none"));
+                c.evidence
+                    .push(format!("annotated {MODE_ANNOTATION}: none"));
                 return c;
             }
             Mode::LeaderElection => {
@@ -386,7 +384,8 @@ impl<'o> Index<'o> {
         // Leader election: a lock held live, flags or environment, RBAC on leases.
         if self.objects.lease_holders.contains(&w.reference) {
             c.class = Class::LeaderElected;
-            c.evidence.push("its pod holds a leader-election lock".into());
+            c.evidence
+                .push("its pod holds a leader-election lock".into());
             return c;
         }
         let election = leader_election(w);
@@ -399,10 +398,7 @@ impl<'o> Index<'o> {
             Election::Disabled(why) | Election::Unknown(why) => c.evidence.push(why.clone()),
             Election::Unset => {}
         }
-        let token = w
-            .pod_spec()
-            .and_then(|s| s.automount_service_account_token)
-            != Some(false);
+        let token = w.pod_spec().and_then(|s| s.automount_service_account_token) != Some(false);
         let account = service_account(w);
         if token && matches!(election, Election::Unset) {
             if let Some(role) = self.grants_of(w).find_map(|g| {
@@ -444,7 +440,10 @@ impl<'o> Index<'o> {
             c.class = Class::Scaled;
             c.evidence.insert(
                 0,
-                format!("scaled by {} {}/{}", a.reference.kind, a.reference.name, c.pods),
+                format!(
+                    "scaled by {} {}/{}",
+                    a.reference.kind, a.reference.name, c.pods
+                ),
             );
             return c;
         }
@@ -564,7 +563,11 @@ impl<'o> Index<'o> {
                 }
             };
             namespace_ok
-                && !spec.selector.match_labels.as_ref().is_none_or(|l| l.is_empty())
+                && !spec
+                    .selector
+                    .match_labels
+                    .as_ref()
+                    .is_none_or(|l| l.is_empty())
                 && selects(&spec.selector, &service_labels)
                 && spec.endpoints.iter().any(|e| {
                     e.port.is_some() && e.port == port.name
@@ -595,7 +598,14 @@ fn service_account<'w>(w: &Workload<'w>) -> &'w str {
         .unwrap_or("default")
 }
 
-const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection", "*"];
+const WRITE_VERBS: &[&str] = &[
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "*",
+];
 
 /// Resources whose writes are not reconciling cluster state: events, reviews that only ask the
 /// API server a question, token requests, and leases (leader election, judged on its own).
@@ -737,7 +747,8 @@ fn leader_election(w: &Workload<'_>) -> Election {
             } else if found == Election::Unset {
                 // `--election-id`, `--leader-election-namespace`: configured, so in use unless
                 // a switch says otherwise (checked on).
-                found = Election::Enabled(format!("flag {}", word.split('=').next().unwrap_or(word)));
+                found =
+                    Election::Enabled(format!("flag {}", word.split('=').next().unwrap_or(word)));
             }
         }
         for env in c.env.iter().flatten() {
@@ -754,20 +765,18 @@ fn leader_election(w: &Workload<'_>) -> Election {
                         ))
                     }
                 }
-                (Some(value), None) => {
-                    match (is_switch(&key), truth(value)) {
-                        (true, Some(true)) => {
-                            return Election::Enabled(format!("env {}={value}", env.name));
-                        }
-                        (true, Some(false)) => {
-                            return Election::Disabled(format!("env {}={value}", env.name));
-                        }
-                        _ if found == Election::Unset => {
-                            found = Election::Enabled(format!("env {}", env.name))
-                        }
-                        _ => {}
+                (Some(value), None) => match (is_switch(&key), truth(value)) {
+                    (true, Some(true)) => {
+                        return Election::Enabled(format!("env {}={value}", env.name));
                     }
-                }
+                    (true, Some(false)) => {
+                        return Election::Disabled(format!("env {}={value}", env.name));
+                    }
+                    _ if found == Election::Unset => {
+                        found = Election::Enabled(format!("env {}", env.name))
+                    }
+                    _ => {}
+                },
                 (None, None) => {}
             }
         }
@@ -785,7 +794,13 @@ mod tests {
         let objects = manifests::parse("dir/test.yaml", yaml).unwrap();
         classify(&objects, false)
             .into_iter()
-            .map(|j| (j.workload.reference.name.clone(), j.class.class, j.class.evidence))
+            .map(|j| {
+                (
+                    j.workload.reference.name.clone(),
+                    j.class.class,
+                    j.class.evidence,
+                )
+            })
             .collect()
     }
 
@@ -837,17 +852,38 @@ mod tests {
     fn leader_election_flags_and_env_with_false_respected() {
         for (args, expected) in [
             ("        args: [--leader-elect]\n", Class::LeaderElected),
-            ("        args: [--leader-elect=true]\n", Class::LeaderElected),
-            ("        args: ['--election-id=ingress-nginx-leader']\n", Class::LeaderElected),
-            ("        args: [--enable-leader-election]\n", Class::LeaderElected),
-            ("        command: [sh, -c, 'exec manager --leader-elect --v=2']\n", Class::LeaderElected),
-            ("        args: [--leader-elect=false]\n", Class::SingleReplica),
+            (
+                "        args: [--leader-elect=true]\n",
+                Class::LeaderElected,
+            ),
+            (
+                "        args: ['--election-id=ingress-nginx-leader']\n",
+                Class::LeaderElected,
+            ),
+            (
+                "        args: [--enable-leader-election]\n",
+                Class::LeaderElected,
+            ),
+            (
+                "        command: [sh, -c, 'exec manager --leader-elect --v=2']\n",
+                Class::LeaderElected,
+            ),
+            (
+                "        args: [--leader-elect=false]\n",
+                Class::SingleReplica,
+            ),
             (
                 "        args: [--leader-election-namespace=x, --leader-elect=false]\n",
                 Class::SingleReplica,
             ),
-            ("        env: [{name: ENABLE_LEADER_ELECTION, value: 'true'}]\n", Class::LeaderElected),
-            ("        env: [{name: LEADER_ELECT, value: 'false'}]\n", Class::SingleReplica),
+            (
+                "        env: [{name: ENABLE_LEADER_ELECTION, value: 'true'}]\n",
+                Class::LeaderElected,
+            ),
+            (
+                "        env: [{name: LEADER_ELECT, value: 'false'}]\n",
+                Class::SingleReplica,
+            ),
             ("        args: [--elect-nothing]\n", Class::SingleReplica),
         ] {
             assert_eq!(class_of(&deployment(1, "", args)), expected, "{args}");
@@ -870,7 +906,11 @@ mod tests {
 
     #[test]
     fn a_writer_without_leader_election_or_service_is_a_controller() {
-        let c = &classes(&format!("{}{}", deployment(1, "", ""), rbac("ClusterRole", WRITES_PODS)))[0];
+        let c = &classes(&format!(
+            "{}{}",
+            deployment(1, "", ""),
+            rbac("ClusterRole", WRITES_PODS)
+        ))[0];
         assert_eq!(c.1, Class::Controller);
         assert_eq!(
             c.2,
@@ -880,7 +920,11 @@ mod tests {
             ]
         );
         // Read-only RBAC, or no API token at all: intent unknown.
-        let reader = format!("{}{}", deployment(1, "", ""), rbac("ClusterRole", READS_ONLY));
+        let reader = format!(
+            "{}{}",
+            deployment(1, "", ""),
+            rbac("ClusterRole", READS_ONLY)
+        );
         assert_eq!(class_of(&reader), Class::SingleReplica);
         let no_token = format!(
             "{}{}",
@@ -906,7 +950,11 @@ mod tests {
         );
         let c = &classes(&server)[0];
         assert_eq!(c.1, Class::SingleReplica);
-        assert!(c.2.contains(&"serves traffic through Service app (port http)".to_string()), "{:?}", c.2);
+        assert!(
+            c.2.contains(&"serves traffic through Service app (port http)".to_string()),
+            "{:?}",
+            c.2
+        );
         let metrics = format!(
             "{}{}{}",
             deployment(1, "", ""),
@@ -955,7 +1003,13 @@ mod tests {
         objects.extend(manifests::parse("a/rbac.yaml", &rules).unwrap());
         assert_eq!(classify(&objects, false)[0].class.class, Class::Controller);
         let mut apart = manifests::parse("a/deploy.yaml", &doc).unwrap();
-        apart.extend(manifests::parse("b/rbac.yaml", &rules.replace("kind: ClusterRoleBinding", "kind: RoleBinding")).unwrap());
+        apart.extend(
+            manifests::parse(
+                "b/rbac.yaml",
+                &rules.replace("kind: ClusterRoleBinding", "kind: RoleBinding"),
+            )
+            .unwrap(),
+        );
         assert_eq!(classify(&apart, false)[0].class.class, Class::SingleReplica);
     }
 

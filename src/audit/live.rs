@@ -41,7 +41,14 @@ where
         + std::fmt::Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
-    list_from(cluster, cluster.api::<K>(namespace), namespace, resource, rules).await
+    list_from(
+        cluster,
+        cluster.api::<K>(namespace),
+        namespace,
+        resource,
+        rules,
+    )
+    .await
 }
 
 /// Every object of one cluster-scoped kind, or none and the notice.
@@ -76,9 +83,7 @@ where
         namespace,
         name: None,
     };
-    let listed = cluster
-        .list_all(&api, &ListParams::default(), action)
-        .await;
+    let listed = cluster.list_all(&api, &ListParams::default(), action).await;
     Ok(match tolerate_withheld(listed)? {
         Ok(items) => (
             items

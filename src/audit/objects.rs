@@ -207,7 +207,8 @@ impl Objects {
         self.roles.extend(other.roles);
         self.cluster_roles.extend(other.cluster_roles);
         self.role_bindings.extend(other.role_bindings);
-        self.cluster_role_bindings.extend(other.cluster_role_bindings);
+        self.cluster_role_bindings
+            .extend(other.cluster_role_bindings);
         self.scaled_objects.extend(other.scaled_objects);
         self.service_monitors.extend(other.service_monitors);
         self.removed_versions.extend(other.removed_versions);

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::audit::catalog::{self, Severity};
 use crate::audit::classify::{Class, Judged, PodRange};
-use crate::audit::objects::{MODE_ANNOTATION, Mode, ObjectRef, Objects, Origin, reference, scope, selects};
+use crate::audit::objects::{
+    MODE_ANNOTATION, Mode, ObjectRef, Objects, Origin, reference, scope, selects,
+};
 use crate::audit::pdb;
 
 /// One violation: which rule, on which object, what is wrong, why we think so, how to fix it.
@@ -184,7 +186,9 @@ fn leader_no_standby(j: &Judged<'_>, out: &mut Vec<Finding>) {
 
 fn grace_period_zero(j: &Judged<'_>, out: &mut Vec<Finding>) {
     let w = &j.workload;
-    let grace = w.pod_spec().and_then(|s| s.termination_grace_period_seconds);
+    let grace = w
+        .pod_spec()
+        .and_then(|s| s.termination_grace_period_seconds);
     if j.class.class.singleton() && grace == Some(0) {
         out.push(
             finding(
@@ -359,7 +363,11 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
                     ),
                     "keep one PodDisruptionBudget for these pods",
                 )
-                .because(budgets.iter().map(|b| format!("PodDisruptionBudget {b} selects its pods"))),
+                .because(
+                    budgets
+                        .iter()
+                        .map(|b| format!("PodDisruptionBudget {b} selects its pods")),
+                ),
             );
         }
     }
@@ -368,8 +376,14 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
 /// `Deployment/ns/web: replicas 1`, `Deployment/ns/api: HorizontalPodAutoscaler api 2–5 pods`.
 fn pods_of(j: &Judged<'_>) -> String {
     match &j.class.autoscaler {
-        Some(a) => format!("{} ({} {} {})", j.workload.reference, a.kind, a.name, j.class.pods),
-        None => format!("{} (replicas {})", j.workload.reference, j.workload.replicas),
+        Some(a) => format!(
+            "{} ({} {} {})",
+            j.workload.reference, a.kind, a.name, j.class.pods
+        ),
+        None => format!(
+            "{} (replicas {})",
+            j.workload.reference, j.workload.replicas
+        ),
     }
 }
 
@@ -421,7 +435,10 @@ fn cronjob_rules(objects: &Objects, out: &mut Vec<Finding>) {
             } else {
                 (
                     Severity::Info,
-                    vec![declared, "no evidence that runs must not overlap".to_string()],
+                    vec![
+                        declared,
+                        "no evidence that runs must not overlap".to_string(),
+                    ],
                     "if runs must not overlap, set spec.concurrencyPolicy: Forbid (and annotate kubectl-singleton/mode: strict); if they may, annotate kubectl-singleton/mode: none",
                 )
             };
@@ -498,12 +515,14 @@ fn statefulset_service(objects: &Objects, out: &mut Vec<Finding>) {
                     format!("serviceName {service_name:?} {why}: its pods get no stable DNS names"),
                     "create a headless Service (clusterIP: None) with that name",
                 )
-                .because([format!("serviceName {service_name}"), format!("Service {service_name} {why}")]),
+                .because([
+                    format!("serviceName {service_name}"),
+                    format!("Service {service_name} {why}"),
+                ]),
             );
         }
     }
 }
-
 
 fn removed_versions(objects: &Objects, out: &mut Vec<Finding>) {
     for r in &objects.removed_versions {
@@ -516,7 +535,10 @@ fn removed_versions(objects: &Objects, out: &mut Vec<Finding>) {
                     "{} is not served since Kubernetes {}: audited as {}",
                     r.api_version, r.removed_in, r.read_as
                 ),
-                &format!("set apiVersion: {} (and check the fields that changed)", r.read_as),
+                &format!(
+                    "set apiVersion: {} (and check the fields that changed)",
+                    r.read_as
+                ),
             )
             .because([format!("apiVersion {}", r.api_version)]),
         );
@@ -558,9 +580,16 @@ mod tests {
         let info = findings(&plain).remove(0);
         assert_eq!(
             info.evidence,
-            vec!["replicas 1", "no RBAC seen lets ServiceAccount default write"]
+            vec![
+                "replicas 1",
+                "no RBAC seen lets ServiceAccount default write"
+            ]
         );
-        assert!(info.fix.contains("kubectl-singleton/mode: strict"), "{}", info.fix);
+        assert!(
+            info.fix.contains("kubectl-singleton/mode: strict"),
+            "{}",
+            info.fix
+        );
         let strict = deployment("", "kubectl-singleton/mode: strict");
         assert_eq!(severity_of(&strict, "rollout-surge"), Some(Severity::Error));
         let elected = deployment("", "kubectl-singleton/mode: leader-election");
@@ -569,7 +598,10 @@ mod tests {
             "{plain}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: ns}}\nspec: {{selector: {{app: web}}, ports: [{{name: http, port: 80}}]}}\n"
         );
         assert_eq!(severity_of(&server, "rollout-surge"), None);
-        let other = deployment("  strategy: {type: Other}\n", "kubectl-singleton/mode: strict");
+        let other = deployment(
+            "  strategy: {type: Other}\n",
+            "kubectl-singleton/mode: strict",
+        );
         assert_eq!(severity_of(&other, "rollout-surge"), None);
     }
 
@@ -579,28 +611,56 @@ mod tests {
         let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: ns}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 5\n  maxReplicas: 7\n";
         let blocked = findings(&format!(
             "{base}{hpa}{}",
-            pdb("p", "minAvailable: 10", "unhealthyPodEvictionPolicy: AlwaysAllow")
+            pdb(
+                "p",
+                "minAvailable: 10",
+                "unhealthyPodEvictionPolicy: AlwaysAllow"
+            )
         ));
         assert_eq!(blocked.len(), 1, "{blocked:?}");
         assert_eq!(blocked[0].rule, "pdb-blocks-drain");
-        assert!(blocked[0].message.contains("over 5–7 pods"), "{}", blocked[0].message);
+        assert!(
+            blocked[0].message.contains("over 5–7 pods"),
+            "{}",
+            blocked[0].message
+        );
         assert_eq!(
             blocked[0].evidence,
-            vec!["minAvailable 10 over 5–7 pods: Deployment/ns/web (HorizontalPodAutoscaler h 5–7 pods)"]
+            vec![
+                "minAvailable 10 over 5–7 pods: Deployment/ns/web (HorizontalPodAutoscaler h 5–7 pods)"
+            ]
         );
-        assert!(blocked[0].message.contains("whatever the pods do"), "{}", blocked[0].message);
+        assert!(
+            blocked[0].message.contains("whatever the pods do"),
+            "{}",
+            blocked[0].message
+        );
         // minAvailable 6 blocks at 5 pods (where the autoscaler idles) but not at 7.
         let idle = findings(&format!(
             "{base}{hpa}{}",
-            pdb("p", "minAvailable: 6", "unhealthyPodEvictionPolicy: AlwaysAllow")
+            pdb(
+                "p",
+                "minAvailable: 6",
+                "unhealthyPodEvictionPolicy: AlwaysAllow"
+            )
         ));
-        assert!(idle[0].message.contains("while it runs its minimum of 5"), "{}", idle[0].message);
+        assert!(
+            idle[0].message.contains("while it runs its minimum of 5"),
+            "{}",
+            idle[0].message
+        );
         // minAvailable 4 leaves one disruption even at 5 pods.
-        assert!(audit(&format!(
-            "{base}{hpa}{}",
-            pdb("p", "minAvailable: 4", "unhealthyPodEvictionPolicy: AlwaysAllow")
-        ))
-        .is_empty());
+        assert!(
+            audit(&format!(
+                "{base}{hpa}{}",
+                pdb(
+                    "p",
+                    "minAvailable: 4",
+                    "unhealthyPodEvictionPolicy: AlwaysAllow"
+                )
+            ))
+            .is_empty()
+        );
     }
 
     #[test]
@@ -686,7 +746,10 @@ mod tests {
         );
         assert_eq!(ids(&audit(&zero(3))), vec!["grace-period-zero"]);
         // One replica and nothing known about it: not a singleton, nothing said.
-        let unknown = zero(1).replace(", annotations: {kubectl-singleton/mode: leader-election}", "");
+        let unknown = zero(1).replace(
+            ", annotations: {kubectl-singleton/mode: leader-election}",
+            "",
+        );
         assert!(audit(&unknown).is_empty());
     }
 

@@ -273,7 +273,10 @@ mod tests {
             pod("web-1", "web", "Running"),
             pod("web-0", "web", "Succeeded"),
         ];
-        assert_eq!(ids(&check(&objects, &classes, &one, &[], now)), vec!["pdb-no-pods"]);
+        assert_eq!(
+            ids(&check(&objects, &classes, &one, &[], now)),
+            vec!["pdb-no-pods"]
+        );
         let two = [
             pod("web-1", "web", "Running"),
             pod("web-2", "web", "Pending"),
@@ -281,19 +284,41 @@ mod tests {
         let found = check(&objects, &classes, &two, &[], now);
         assert_eq!(ids(&found), vec!["duplicate-instances", "pdb-no-pods"]);
         // One replica and nothing more known: said, at info, with the way to declare it.
-        let duplicate = found.iter().find(|f| f.rule == "duplicate-instances").unwrap();
+        let duplicate = found
+            .iter()
+            .find(|f| f.rule == "duplicate-instances")
+            .unwrap();
         assert_eq!(duplicate.severity, Severity::Info);
         assert_eq!(duplicate.evidence[0], "replicas 1");
         // Declared strict, the same pods are an error.
-        let strict = manifests::parse("t.yaml", &WEB.replace("name: web, namespace: ns}", "name: web, namespace: ns, annotations: {kubectl-singleton/mode: strict}}")).unwrap();
+        let strict = manifests::parse(
+            "t.yaml",
+            &WEB.replace(
+                "name: web, namespace: ns}",
+                "name: web, namespace: ns, annotations: {kubectl-singleton/mode: strict}}",
+            ),
+        )
+        .unwrap();
         let found = check(&strict, &judged(&strict), &two, &[], now);
-        let duplicate = found.iter().find(|f| f.rule == "duplicate-instances").unwrap();
+        let duplicate = found
+            .iter()
+            .find(|f| f.rule == "duplicate-instances")
+            .unwrap();
         assert_eq!(duplicate.severity, Severity::Error);
         // Several replicas, or a server behind a Service, are never duplicates.
-        let scaled = manifests::parse("t.yaml", &WEB.replace("replicas: 1", "replicas: 2")).unwrap();
-        assert!(check(&scaled, &judged(&scaled), &two, &[], now).iter().all(|f| f.rule != "duplicate-instances"));
+        let scaled =
+            manifests::parse("t.yaml", &WEB.replace("replicas: 1", "replicas: 2")).unwrap();
+        assert!(
+            check(&scaled, &judged(&scaled), &two, &[], now)
+                .iter()
+                .all(|f| f.rule != "duplicate-instances")
+        );
         let served = manifests::parse("t.yaml", &format!("{WEB}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: ns}}\nspec: {{selector: {{app: web}}, ports: [{{port: 80}}]}}\n")).unwrap();
-        assert!(check(&served, &judged(&served), &two, &[], now).iter().all(|f| f.rule != "duplicate-instances"));
+        assert!(
+            check(&served, &judged(&served), &two, &[], now)
+                .iter()
+                .all(|f| f.rule != "duplicate-instances")
+        );
     }
 
     fn report(

@@ -7,10 +7,10 @@ use owo_colors::OwoColorize;
 use serde::Serialize;
 
 use crate::audit::catalog::{self, RuleKind, Severity};
-use crate::audit::objects::ObjectRef;
-use crate::audit::rules::Finding;
 use crate::audit::classify::{self, Class};
+use crate::audit::objects::ObjectRef;
 use crate::audit::objects::Unreadable;
+use crate::audit::rules::Finding;
 use crate::audit::{live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn, OutputFormat};
 use crate::commands::Context;
@@ -31,7 +31,11 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     let (objects, live, mut warnings) = if args.files.is_empty() {
         let (view, requests) = read_live(ctx).await?;
         let warnings = view.notices.clone();
-        (view.objects, Some((view.pods, view.locks, requests)), warnings)
+        (
+            view.objects,
+            Some((view.pods, view.locks, requests)),
+            warnings,
+        )
     } else {
         (manifests::load(&args.files)?, None, Vec::new())
     };
@@ -96,7 +100,10 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
         let n = objects.unreadable.len();
         if n > 1 {
             for u in &objects.unreadable[..n - 1] {
-                render::warn(&format!("skipped {}:{}: {}", u.origin.file, u.origin.line, u.reason));
+                render::warn(&format!(
+                    "skipped {}:{}: {}",
+                    u.origin.file, u.origin.line, u.reason
+                ));
             }
         }
         let others = if n > 1 {
@@ -310,7 +317,12 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
         };
         text.push_str(&format!("  {severity} {:<24} {}\n", f.rule, f.message));
         if !f.evidence.is_empty() {
-            text.push_str(&format!("  {:<8} {:<24} why: {}\n", "", "", f.evidence.join("; ")));
+            text.push_str(&format!(
+                "  {:<8} {:<24} why: {}\n",
+                "",
+                "",
+                f.evidence.join("; ")
+            ));
         }
         text.push_str(&format!("  {:<8} {:<24} fix: {}\n", "", "", f.fix));
     }

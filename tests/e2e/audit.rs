@@ -354,3 +354,132 @@ fn live_audit_judges_leases_by_the_pods_it_listed() {
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn live_audit_classifies_workloads_from_their_evidence() {
+    let c = cluster();
+    let ns = c.namespace("audit-classes");
+    let deployment = |name: &str, account: &str, args: &str| {
+        format!(
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{serviceAccountName: {account}, containers: [{{name: c, image: example.invalid/{name}:1{args}}}]}}\n"
+        )
+    };
+    let account = |name: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}, namespace: {ns}}}\n"
+        )
+    };
+    c.apply(
+        &[
+            // A stateless server behind a Service: surging keeps it up during a rollout.
+            account("web"),
+            deployment("web", "web", ""),
+            format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: {ns}}}\nspec: {{selector: {{app: web}}, ports: [{{name: http, port: 80}}]}}\n"),
+            // Leader-elected, known only from the RBAC that lets it take a lease.
+            account("elector"),
+            deployment("elector", "elector", ""),
+            format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: elector, namespace: {ns}}}\nrules: [{{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: elector, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: elector}}\nsubjects: [{{kind: ServiceAccount, name: elector, namespace: {ns}}}]\n"),
+            // A controller that writes Deployments cluster-wide and never elects a leader.
+            account("reconciler"),
+            deployment("reconciler", "reconciler", ", args: [--sync-period=1m]"),
+            format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {ns}-reconciler}}\nrules: [{{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {ns}-reconciler}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {ns}-reconciler}}\nsubjects: [{{kind: ServiceAccount, name: reconciler, namespace: {ns}}}]\n"),
+            // One replica in its spec, but an HPA owns the count (2–4), and a PDB over it that
+            // blocks drains whenever the HPA idles at its minimum.
+            account("scaled"),
+            deployment("scaled", "scaled", ""),
+            format!("---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: scaled, namespace: {ns}}}\nspec: {{scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: scaled}}, minReplicas: 2, maxReplicas: 4, metrics: [{{type: Resource, resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 80}}}}}}]}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: scaled, namespace: {ns}}}\nspec: {{minAvailable: 2, unhealthyPodEvictionPolicy: AlwaysAllow, selector: {{matchLabels: {{app: scaled}}}}}}\n"),
+        ]
+        .concat(),
+    );
+    let (code, doc) = audit_json(&["audit", "-n", &ns, "-o", "json", "--fail-on", "warning"]);
+    // Only the controller's surge is a warning: exit 1 at --fail-on warning, 0 at error.
+    assert_eq!(code, Some(1), "{doc}");
+    let class_of = |name: &str| -> (String, Vec<String>) {
+        let w = doc["workloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["object"]["name"] == name)
+            .unwrap_or_else(|| panic!("no workload {name}: {doc}"));
+        (
+            w["class"].as_str().unwrap().to_string(),
+            w["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string())
+                .collect(),
+        )
+    };
+    let (web, why) = class_of("web");
+    assert_eq!(web, "single-replica");
+    assert!(
+        why.contains(&"serves traffic through Service web (port http)".to_string()),
+        "{why:?}"
+    );
+    let (elector, why) = class_of("elector");
+    assert_eq!(elector, "leader-elected");
+    assert_eq!(
+        why,
+        vec!["ServiceAccount elector may write leases (Role elector)"]
+    );
+    let (reconciler, why) = class_of("reconciler");
+    assert_eq!(reconciler, "controller");
+    assert!(
+        why.contains(&format!(
+            "ServiceAccount reconciler may write deployments (ClusterRole {ns}-reconciler) with no leader election"
+        )),
+        "{why:?}"
+    );
+    let (scaled, why) = class_of("scaled");
+    assert_eq!(scaled, "scaled");
+    assert_eq!(why[0], "scaled by HorizontalPodAutoscaler scaled/2–4 pods");
+
+    let by_rule: Vec<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["object"]["name"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("leader-no-standby", "elector", "info"),
+        ("pdb-blocks-drain", "scaled", "error"),
+        ("rollout-surge", "reconciler", "warning"),
+    ]
+    .iter()
+    .map(|(a, b, s)| (a.to_string(), b.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(by_rule, expected, "{doc}");
+    let pdb = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "pdb-blocks-drain")
+        .unwrap();
+    assert!(
+        pdb["message"].as_str().unwrap().contains(
+            "minAvailable 2 over 2–4 pods allows 0 disruptions while it runs its minimum of 2"
+        ),
+        "{pdb}"
+    );
+    // The table says why in one line under each finding.
+    let table = stdout(&c.singleton(&["audit", "-n", &ns, "--fail-on", "never"]));
+    assert!(
+        table.contains("why: replicas 1; ServiceAccount reconciler may write deployments"),
+        "{table}"
+    );
+    c.kubectl_ok(&[
+        "delete",
+        "clusterrole,clusterrolebinding",
+        &format!("{ns}-reconciler"),
+    ]);
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
