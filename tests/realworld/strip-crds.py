@@ -143,8 +143,11 @@ def from_manifest(args):
             data, removed = build(srcs)
             target = os.path.join(here, corpus)
             if args.check:
-                with open(target, "rb") as g:
-                    same = g.read() == data
+                try:
+                    with open(target, "rb") as g:
+                        same = g.read() == data
+                except FileNotFoundError:
+                    same = False
                 print(f"{'ok  ' if same else 'DIFF'} {corpus}", file=sys.stderr)
                 failed += not same
             else:
