@@ -316,6 +316,94 @@ fn sarif_validates_against_the_official_2_1_0_schema() {
     assert!(!validator.is_valid(&broken));
 }
 
+#[test]
+fn json_reports_match_the_documented_schema_with_evidence_on_every_finding() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/audit.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let report = json(&bin(&[
+        "audit",
+        "-f",
+        "examples/",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]));
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+    let classes: Vec<(&str, &str)> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["object"]["name"].as_str().unwrap(),
+                w["class"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        classes.contains(&("report-scheduler", "strict")),
+        "{classes:?}"
+    );
+    assert!(
+        classes.contains(&("queue-consumer", "leader-elected")),
+        "{classes:?}"
+    );
+    // The schema really constrains: a finding without evidence is rejected.
+    let mut bare = report.clone();
+    bare["findings"][0]["evidence"] = serde_json::json!([]);
+    assert!(!validator.is_valid(&bare));
+    // The evidence is in SARIF too.
+    let sarif = json(&bin(&[
+        "audit",
+        "-f",
+        "examples/bad-singletons.yaml",
+        "-o",
+        "sarif",
+    ]));
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["properties"]["evidence"],
+        serde_json::json!(["annotated kubectl-singleton/mode: strict"])
+    );
+}
+
+#[test]
+fn assume_singleton_restores_the_strict_reading() {
+    let plain = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n";
+    let run = |extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kubectl-singleton"))
+            .args(["audit", "-f", "-", "-o", "json"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), plain.as_bytes()).unwrap();
+        json(&child.wait_with_output().unwrap())
+    };
+    let unknown = run(&[]);
+    assert_eq!(unknown["findings"][0]["rule"], "rollout-surge");
+    assert_eq!(unknown["findings"][0]["severity"], "info");
+    let assumed = run(&["--assume-singleton"]);
+    assert_eq!(assumed["findings"][0]["severity"], "error");
+    assert_eq!(
+        assumed["findings"][0]["evidence"][0],
+        "replicas 1 and --assume-singleton"
+    );
+}
+
 /// A fresh folder in the system temp dir (world-traversable, unlike some CI checkouts).
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("audit-input-{}-{name}", std::process::id()));

@@ -17,33 +17,42 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld")
 }
 
-/// One project folder per audit: a folder is one application, as `audit -f DIR` reads it.
-fn projects() -> Vec<String> {
-    let mut dirs: Vec<String> = std::fs::read_dir(corpus())
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    dirs.sort();
-    dirs
+/// Every corpus file (`project/file.yaml`). Each is audited on its own: each holds one
+/// application (the files of one component, concatenated with their provenance), and the
+/// linters' test data reuse names across files that were never meant to be applied together.
+fn corpus_files() -> Vec<String> {
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(corpus()).unwrap() {
+        let dir = dir.unwrap();
+        if !dir.file_type().unwrap().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap() {
+            let name = file.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
+                files.push(format!("{}/{name}", dir.file_name().to_string_lossy()));
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// `severity rule Kind/ns/name file:line` for every finding of every project, sorted.
 fn findings() -> Vec<String> {
     let mut lines = Vec::new();
-    for project in projects() {
+    for file in corpus_files() {
         let out = Command::new(env!("CARGO_BIN_EXE_kubectl-singleton"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_clear()
             .args(["audit", "-o", "json", "--fail-on", "never", "-f"])
-            .arg(format!("tests/realworld/{project}"))
+            .arg(format!("tests/realworld/{file}"))
             .output()
             .unwrap();
         assert_eq!(
             out.status.code(),
             Some(0),
-            "{project}: every document of a real project must be read: {}",
+            "{file}: every document of a real project must be read: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -102,7 +111,10 @@ fn verdicts() -> Vec<(String, String, String, String)> {
         .into_iter()
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            assert!(f.len() >= 4, "judged.tsv: {l:?} needs verdict, rule, object, file");
+            assert!(
+                f.len() >= 4,
+                "judged.tsv: {l:?} needs verdict, rule, object, file"
+            );
             (f[0].into(), f[1].into(), f[2].into(), f[3].into())
         })
         .collect()

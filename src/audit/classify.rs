@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::{Container, Service, ServicePort};
+use k8s_openapi::api::core::v1::{Container, EnvVarSource, Service, ServicePort};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
@@ -63,6 +63,13 @@ pub struct PodRange {
     pub max: i32,
 }
 
+impl PodRange {
+    /// Exactly `n` pods.
+    pub fn of(n: i32) -> Self {
+        PodRange { min: n, max: n }
+    }
+}
+
 impl std::fmt::Display for PodRange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let noun = if self.max == 1 { "pod" } else { "pods" };
@@ -86,8 +93,12 @@ pub struct Classification {
     pub pods: PodRange,
     /// Its pod mounts a ReadWriteOnce/ReadWriteOncePod claim (named), for the messages.
     pub exclusive_claim: Option<String>,
-    /// The autoscaler that owns its replica count, if any.
-    pub autoscaler: Option<ObjectRef>,
+    /// The autoscaler that sets its replica count, if any, and the range it may set.
+    pub autoscaler: Option<(ObjectRef, PodRange)>,
+    /// Leader-elected only because its ServiceAccount may take a lease, while it also writes
+    /// cluster objects: many controllers ship lease RBAC with election off by default, so
+    /// running-twice rules still say so, at info.
+    pub election_unconfirmed: bool,
 }
 
 /// A workload with its classification.
@@ -333,10 +344,7 @@ impl<'o> Index<'o> {
     }
 
     fn classify(&self, w: &Workload<'_>, assume_singleton: bool) -> Classification {
-        let pods = PodRange {
-            min: w.replicas,
-            max: w.replicas,
-        };
+        let pods = PodRange::of(w.replicas);
         let mut c = Classification {
             class: Class::SingleReplica,
             evidence: Vec::new(),
@@ -344,6 +352,7 @@ impl<'o> Index<'o> {
             pods,
             exclusive_claim: None,
             autoscaler: None,
+            election_unconfirmed: false,
         };
         let autoscaler = self.autoscalers.get(&(
             w.scope.clone(),
@@ -351,15 +360,20 @@ impl<'o> Index<'o> {
             w.reference.name.clone(),
         ));
         if let Some(a) = autoscaler {
-            c.pods = PodRange {
+            let range = PodRange {
                 min: a.min,
                 max: a.max.max(a.min),
             };
-            c.autoscaler = Some(a.reference.clone());
+            c.pods = range;
+            c.autoscaler = Some((a.reference.clone(), range));
         }
+        // A workload that must never run twice is judged at the count it declares; an
+        // autoscaler over it is its own finding (hpa-scales-singleton).
+        let declared = pods;
         match w.mode {
             Mode::Strict => {
                 c.class = Class::Strict;
+                c.pods = declared;
                 c.evidence
                     .push(format!("annotated {MODE_ANNOTATION}: strict"));
                 return c;
@@ -388,7 +402,7 @@ impl<'o> Index<'o> {
                 .push("its pod holds a leader-election lock".into());
             return c;
         }
-        let election = leader_election(w);
+        let election = leader_election(w, |from| self.env_value(w, from));
         match &election {
             Election::Enabled(why) => {
                 c.class = Class::LeaderElected;
@@ -411,6 +425,15 @@ impl<'o> Index<'o> {
                 c.evidence.push(format!(
                     "ServiceAccount {account} may write leases ({role})"
                 ));
+                if let Some((what, role)) = self
+                    .grants_of(w)
+                    .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
+                {
+                    c.election_unconfirmed = true;
+                    c.evidence.push(format!(
+                        "ServiceAccount {account} may {what} ({role}); no flag says leader election is on"
+                    ));
+                }
                 return c;
             }
         }
@@ -428,12 +451,14 @@ impl<'o> Index<'o> {
                 format!("mounts ReadWriteOnce PersistentVolumeClaim {claim}"),
             );
             c.exclusive_claim = Some(claim);
+            c.pods = declared;
             return c;
         }
         if assume_singleton && w.replicas == 1 {
             c.class = Class::Strict;
             c.evidence
                 .insert(0, "replicas 1 and --assume-singleton".into());
+            c.pods = declared;
             return c;
         }
         if let Some(a) = autoscaler {
@@ -482,6 +507,25 @@ impl<'o> Index<'o> {
             (None, _, _) => {}
         }
         c
+    }
+
+    /// What an environment variable taken from a ConfigMap resolves to, when the ConfigMap is in
+    /// the input.
+    fn env_value(&self, w: &Workload<'_>, from: &EnvVarSource) -> EnvValue {
+        let Some(key_ref) = &from.config_map_key_ref else {
+            return EnvValue::Unknown;
+        };
+        let found = self.objects.config_maps.iter().find(|c| {
+            c.object.metadata.name.as_deref() == Some(key_ref.name.as_str())
+                && scope(&c.object.metadata, c.origin.as_ref()) == w.scope
+        });
+        match found {
+            None => EnvValue::Unknown,
+            Some(c) => match c.object.data.as_ref().and_then(|d| d.get(&key_ref.key)) {
+                Some(value) => EnvValue::Set(value.clone()),
+                None => EnvValue::Absent,
+            },
+        }
     }
 
     /// The ReadWriteOnce claim its pods mount, when the claim is in the input.
@@ -534,12 +578,25 @@ impl<'o> Index<'o> {
             })
     }
 
-    /// A port that exists to be scraped: named for metrics, or scraped by a ServiceMonitor.
+    /// A port that serves no users: scraped for metrics (named so, or by a ServiceMonitor), or
+    /// called by the API server for an admission webhook.
     fn metrics_port(&self, service: &Located<Service>, port: &ServicePort) -> bool {
         let metricsy = |name: &str| {
             let name = name.to_ascii_lowercase();
-            name.contains("metric") || name.contains("prometheus") || name.contains("telemetry")
+            ["metric", "prometheus", "telemetry", "webhook"]
+                .iter()
+                .any(|word| name.contains(word))
         };
+        let service_name = service.object.metadata.name.as_deref().unwrap_or_default();
+        let namespace = service.object.metadata.namespace.as_deref();
+        if self.objects.webhook_services.iter().any(|w| {
+            w.name == service_name
+                && (namespace.is_none()
+                    || w.namespace.is_none()
+                    || w.namespace.as_deref() == namespace)
+        }) {
+            return true;
+        }
         if port.name.as_deref().is_some_and(metricsy) {
             return true;
         }
@@ -656,6 +713,15 @@ fn writes(rules: &[PolicyRule]) -> Option<String> {
     })
 }
 
+/// An environment variable's value taken from elsewhere.
+enum EnvValue {
+    Set(String),
+    /// Its ConfigMap is in the input and lacks the key: the variable is not set.
+    Absent,
+    /// From a ConfigMap or Secret the input does not show.
+    Unknown,
+}
+
 /// What the containers' command lines and environment say about leader election.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Election {
@@ -704,7 +770,7 @@ fn truth(value: &str) -> Option<bool> {
     }
 }
 
-fn leader_election(w: &Workload<'_>) -> Election {
+fn leader_election(w: &Workload<'_>, resolve: impl Fn(&EnvVarSource) -> EnvValue) -> Election {
     let Some(spec) = w.pod_spec() else {
         return Election::Unset;
     };
@@ -756,16 +822,28 @@ fn leader_election(w: &Workload<'_>) -> Election {
             if !about_election(&key) {
                 continue;
             }
-            match (&env.value, &env.value_from) {
-                (_, Some(_)) => {
-                    if !matches!(found, Election::Enabled(_)) {
-                        found = Election::Unknown(format!(
-                            "env {} set from outside the input",
-                            env.name
-                        ))
+            let resolved;
+            let value = match (&env.value, &env.value_from) {
+                (_, Some(from)) => match resolve(from) {
+                    EnvValue::Set(v) => {
+                        resolved = v;
+                        Some(resolved.as_str())
                     }
-                }
-                (Some(value), None) => match (is_switch(&key), truth(value)) {
+                    EnvValue::Absent => continue,
+                    EnvValue::Unknown => {
+                        if !matches!(found, Election::Enabled(_)) {
+                            found = Election::Unknown(format!(
+                                "env {} set from outside the input",
+                                env.name
+                            ))
+                        }
+                        continue;
+                    }
+                },
+                (value, None) => value.as_deref(),
+            };
+            match value {
+                Some(value) => match (is_switch(&key), truth(value)) {
                     (true, Some(true)) => {
                         return Election::Enabled(format!("env {}={value}", env.name));
                     }
@@ -777,7 +855,7 @@ fn leader_election(w: &Workload<'_>) -> Election {
                     }
                     _ => {}
                 },
-                (None, None) => {}
+                None => {}
             }
         }
     }

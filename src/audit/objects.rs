@@ -71,6 +71,11 @@ pub struct Objects {
     /// prometheus-operator ServiceMonitors (monitoring.coreos.com/v1): the Service ports they
     /// scrape serve metrics, not traffic.
     pub service_monitors: Vec<Located<ServiceMonitor>>,
+    /// ConfigMaps, for environment variables a workload takes from them (`valueFrom`).
+    pub config_maps: Vec<Located<k8s_openapi::api::core::v1::ConfigMap>>,
+    /// Services that admission webhooks call (from Validating/MutatingWebhookConfigurations):
+    /// their ports answer the API server, not users.
+    pub webhook_services: Vec<WebhookService>,
     /// Objects read from an API version that current clusters no longer serve.
     pub removed_versions: Vec<RemovedVersion>,
     /// Documents of a kind the audit reads at an apiVersion it does not know: audited as nothing,
@@ -79,6 +84,13 @@ pub struct Objects {
     /// Documents that could not be read at all (bad YAML, wrong types): the rest is audited and
     /// the exit code says input was skipped.
     pub unreadable: Vec<Unreadable>,
+}
+
+/// A Service named in a webhook's `clientConfig.service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookService {
+    pub namespace: Option<String>,
+    pub name: String,
 }
 
 /// An object whose apiVersion is removed from current Kubernetes, read as its GA version.
@@ -211,6 +223,8 @@ impl Objects {
             .extend(other.cluster_role_bindings);
         self.scaled_objects.extend(other.scaled_objects);
         self.service_monitors.extend(other.service_monitors);
+        self.config_maps.extend(other.config_maps);
+        self.webhook_services.extend(other.webhook_services);
         self.removed_versions.extend(other.removed_versions);
         self.unknown_versions.extend(other.unknown_versions);
         self.unreadable.extend(other.unreadable);

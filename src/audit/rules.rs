@@ -72,6 +72,9 @@ pub(crate) fn running_twice_severity(judged: &Judged<'_>, rule: Severity) -> Opt
         // Inferred from RBAC rather than declared: a warning, never an error.
         Class::Controller => Some(rule.min(Severity::Warning)),
         Class::SingleReplica if !judged.class.evidence_against => Some(Severity::Info),
+        Class::LeaderElected if judged.class.election_unconfirmed && judged.class.pods.max == 1 => {
+            Some(Severity::Info)
+        }
         _ => None,
     }
 }
@@ -125,10 +128,12 @@ fn rollout_surge(j: &Judged<'_>, out: &mut Vec<Finding>) {
         ),
         None => "a second pod runs during every rollout".to_string(),
     };
-    let fix = if severity == Severity::Info {
-        DECLARE
-    } else {
-        "set spec.strategy.type: Recreate"
+    let fix = match (severity, j.class.class) {
+        (Severity::Info, Class::LeaderElected) => {
+            "if its leader election is off, turn it on, or set spec.strategy.type: Recreate; if it is on, annotate kubectl-singleton/mode: leader-election"
+        }
+        (Severity::Info, _) => DECLARE,
+        _ => "set spec.strategy.type: Recreate",
     };
     out.push(
         finding(
@@ -221,10 +226,10 @@ fn hpa_scales_singleton(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<
         }));
     let origins: HashMap<ObjectRef, Option<&Origin>> = autoscalers.collect();
     for j in judged {
-        let Some(autoscaler) = &j.class.autoscaler else {
+        let Some((autoscaler, range)) = &j.class.autoscaler else {
             continue;
         };
-        if !j.class.class.must_not_run_twice() || j.class.pods.max <= 1 {
+        if !j.class.class.must_not_run_twice() || range.max <= 1 {
             continue;
         }
         out.push(
@@ -236,7 +241,7 @@ fn hpa_scales_singleton(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<
                     "scales {} {}, which must never run twice, to {}",
                     j.class.class.as_str(),
                     j.workload.reference,
-                    j.class.pods
+                    range
                 ),
                 "delete the autoscaler or set maxReplicas: 1",
             )
@@ -287,10 +292,15 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
         let evidence = format!("{} over {pods}: {}", budget_words(spec), over.join(", "));
         let blocked = |n: i32| pdb::disruptions_allowed(spec, n, n) == Some(0);
         if blocked(pods.min) {
-            let when = if blocked(pods.max) {
-                "whatever the pods do".to_string()
+            // Blocked at every count: an error. Blocked only while an autoscaler idles at its
+            // minimum: a warning, since more load lifts it.
+            let (when, severity) = if blocked(pods.max) {
+                ("whatever the pods do".to_string(), Severity::Error)
             } else {
-                format!("while it runs its minimum of {}", pods.min)
+                (
+                    format!("while it runs its minimum of {}", pods.min),
+                    Severity::Warning,
+                )
             };
             out.push(
                 finding(
@@ -303,10 +313,11 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
                     ),
                     "delete the PDB, or set maxUnavailable: 1",
                 )
-                .because([evidence.clone()]),
+                .because([evidence.clone()])
+                .at(severity),
             );
         }
-        if pods.min == 1 && spec.unhealthy_pod_eviction_policy.as_deref() != Some("AlwaysAllow") {
+        if pods.max == 1 && spec.unhealthy_pod_eviction_policy.as_deref() != Some("AlwaysAllow") {
             out.push(
                 finding(
                     "pdb-unhealthy-eviction",
@@ -334,6 +345,7 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
             }
         }
     }
+    same_selector_overlap(objects, &covered, out);
     for j in judged {
         let w = &j.workload;
         let Some(budgets) = budgets_of.get(&w.reference) else {
@@ -373,14 +385,58 @@ fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<Finding>) {
     }
 }
 
+/// PDBs with the same selector in the same scope select the same pods, whatever pods there are:
+/// said once, on the later budget, when no workload in the input shows the overlap already.
+fn same_selector_overlap(objects: &Objects, covered: &[Vec<&Judged<'_>>], out: &mut Vec<Finding>) {
+    let mut seen: HashMap<(String, String), &str> = HashMap::new();
+    for (p, targets) in objects.pdbs.iter().zip(covered) {
+        let Some(selector) = p.object.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+            continue;
+        };
+        let empty = selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
+            && selector
+                .match_expressions
+                .as_ref()
+                .is_none_or(|e| e.is_empty());
+        if empty || !targets.is_empty() {
+            continue;
+        }
+        let Ok(canonical) = serde_json::to_string(selector) else {
+            continue;
+        };
+        let name = p.object.metadata.name.as_deref().unwrap_or_default();
+        let key = (scope(&p.object.metadata, p.origin.as_ref()), canonical);
+        match seen.get(&key) {
+            Some(first) => out.push(
+                finding(
+                    "pdb-overlap",
+                    reference("PodDisruptionBudget", &p.object.metadata),
+                    p.origin.as_ref(),
+                    format!(
+                        "has the same selector as PodDisruptionBudget {first}: the eviction API refuses every pod they select"
+                    ),
+                    "keep one PodDisruptionBudget for these pods",
+                )
+                .because([
+                    format!("PodDisruptionBudget {first} selects {}", key.1),
+                    format!("PodDisruptionBudget {name} selects {}", key.1),
+                ]),
+            ),
+            None => {
+                seen.insert(key, name);
+            }
+        }
+    }
+}
+
 /// `Deployment/ns/web: replicas 1`, `Deployment/ns/api: HorizontalPodAutoscaler api 2–5 pods`.
 fn pods_of(j: &Judged<'_>) -> String {
     match &j.class.autoscaler {
-        Some(a) => format!(
+        Some((a, _)) if j.class.pods != PodRange::of(j.workload.replicas) => format!(
             "{} ({} {} {})",
             j.workload.reference, a.kind, a.name, j.class.pods
         ),
-        None => format!(
+        _ => format!(
             "{} (replicas {})",
             j.workload.reference, j.workload.replicas
         ),
@@ -826,6 +882,28 @@ mod tests {
             )
         ));
         assert!(le_ok.is_empty(), "{le_ok:?}");
+    }
+
+    #[test]
+    fn two_pdbs_with_one_selector_overlap_without_a_workload() {
+        let both = format!(
+            "{}{}",
+            pdb("a", "maxUnavailable: 1", ""),
+            pdb("b", "maxUnavailable: 1", "")
+        );
+        assert_eq!(
+            audit(&both),
+            vec![(
+                "pdb-overlap".to_string(),
+                "PodDisruptionBudget/ns/b".to_string()
+            )]
+        );
+        let apart = format!(
+            "{}{}",
+            pdb("a", "maxUnavailable: 1", ""),
+            pdb("b", "maxUnavailable: 1", "").replace("app: web", "app: api")
+        );
+        assert!(audit(&apart).is_empty());
     }
 
     #[test]

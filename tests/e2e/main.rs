@@ -9,3 +9,4 @@ mod rbac;
 mod release;
 mod scaffold;
 mod status;
+mod yaml11;
