@@ -3,7 +3,8 @@
 //! regression input. An error is fine; a panic, abort, timeout or running out of memory is a bug.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kubectl_singleton::lease::{self, LEGACY_LOCK_ANNOTATION, LeaderLock, LockKind};
+use kubectl_singleton::lock::holder;
+use kubectl_singleton::lock::model::{LEGACY_LOCK_ANNOTATION, LeaderLock, LockKind};
 
 /// Any text, read as a YAML file and as a JSON file.
 pub fn manifests(text: &str) {
@@ -29,8 +30,8 @@ pub fn lock_record(text: &str) {
         let _ = lock.expiry(now);
     }
     let _ = lock.expires_at();
-    if let Some(pod) = lock.holder().and_then(lease::holder_pod_name) {
-        let _ = lease::owner_candidates(pod);
+    if let Some(pod) = lock.holder().and_then(holder::holder_pod_name) {
+        let _ = holder::owner_candidates(pod);
     }
 }
 

@@ -30,14 +30,14 @@ pub enum Error {
     /// The machine, kubeconfig, network or cluster refused us.
     #[error("{0}")]
     Environment(String),
-    /// The API server refused a request with this HTTP status (403, 404, ...); the message
-    /// already says what was tried and what to do. `server_said` is the server's own reason
-    /// (its Status message), for callers that word the failure themselves.
+    /// The API server refused a request; the message already says what was tried and what to
+    /// do. The server's own Status (its HTTP code and reason) is kept as the source, for the
+    /// predicates below and for callers that word the failure themselves.
     #[error("{message}")]
     Api {
-        status: u16,
         message: String,
-        server_said: String,
+        #[source]
+        status: Box<kube::core::Status>,
     },
     /// The command ran and its answer is "no" (audit findings, a refused release).
     #[error("{0}")]
@@ -64,20 +64,56 @@ impl Error {
         }
     }
 
+    /// The HTTP status the API server answered with, when it answered.
+    fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } => Some(status.code),
+            _ => None,
+        }
+    }
+
+    /// The server's own words for a refused request (its Status message).
+    pub fn server_said(&self) -> Option<&str> {
+        match self {
+            Error::Api { status, .. } => Some(&status.message),
+            _ => None,
+        }
+    }
+
+    /// 400: the server could not parse what we sent (e.g. a label selector).
+    pub fn is_bad_request(&self) -> bool {
+        self.http_status() == Some(400)
+    }
+
+    /// 403: RBAC forbids it.
+    pub fn is_forbidden(&self) -> bool {
+        self.http_status() == Some(403)
+    }
+
+    /// 404: no such object, or the cluster does not serve the API.
+    pub fn is_not_found(&self) -> bool {
+        self.http_status() == Some(404)
+    }
+
+    /// 409: the object changed since it was read (its resourceVersion no longer matches).
+    pub fn is_conflict(&self) -> bool {
+        self.http_status() == Some(409)
+    }
+
+    /// 429: for an eviction, a PodDisruptionBudget allows no disruption now.
+    pub fn is_too_many_requests(&self) -> bool {
+        self.http_status() == Some(429)
+    }
+
+    /// 500: the server failed; for an eviction, several budgets select the pod.
+    pub fn is_internal_error(&self) -> bool {
+        self.http_status() == Some(500)
+    }
+
     /// RBAC forbids it (403) or the cluster does not serve it (404): parts of a view may be
     /// skipped with a notice for these, where any other failure is fatal.
     pub fn is_withheld(&self) -> bool {
-        matches!(
-            self,
-            Error::Api {
-                status: 403 | 404,
-                ..
-            }
-        )
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::Api { status: 404, .. })
+        self.is_forbidden() || self.is_not_found()
     }
 
     /// True when stdout was closed under us (`| head -1`): not a failure.
@@ -141,6 +177,25 @@ mod tests {
         assert_eq!(io_words(&looped), "too many levels of symbolic links");
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         assert_eq!(io_words(&missing), "no such file or directory");
+    }
+
+    #[test]
+    fn api_errors_answer_by_their_status_and_keep_it_as_source() {
+        use std::error::Error as _;
+        let api = |code| Error::Api {
+            message: "cannot do it".into(),
+            status: Box::new(kube::core::Status::failure("denied", "Forbidden").with_code(code)),
+        };
+        assert!(api(400).is_bad_request());
+        assert!(api(403).is_forbidden() && api(403).is_withheld());
+        assert!(api(404).is_not_found() && api(404).is_withheld());
+        assert!(api(409).is_conflict() && !api(409).is_withheld());
+        assert!(api(429).is_too_many_requests());
+        assert!(api(500).is_internal_error());
+        assert_eq!(api(403).server_said(), Some("denied"));
+        assert_eq!(api(403).to_string(), "cannot do it");
+        assert!(api(403).source().is_some());
+        assert!(!Error::env("x").is_not_found());
     }
 
     #[test]

@@ -3,19 +3,21 @@
 //! The binary calls [`main_with_args`]; everything it does is reachable from here so the
 //! integration tests can run it the way a user does.
 
+// Public: what the integration tests and fuzz targets use (manifest loading, the lock model,
+// durations) and what their signatures name. Everything else is crate-private, so the compiler
+// reports what nothing uses.
 pub mod audit;
-pub mod cli;
-pub mod cluster;
-pub mod commands;
+pub(crate) mod cli;
+pub(crate) mod commands;
 pub mod duration;
 pub mod error;
-pub mod handover;
-pub mod lease;
-pub mod locks;
-pub mod names;
-pub mod render;
-pub mod scaffold;
-pub mod watch;
+pub(crate) mod k8s;
+pub(crate) mod kube;
+pub mod lock;
+pub(crate) mod names;
+pub(crate) mod options;
+pub(crate) mod render;
+pub(crate) mod scaffold;
 pub mod yaml;
 
 use std::ffi::OsString;
@@ -25,9 +27,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::cli::{Cli, Command};
-use crate::commands::Context;
 use crate::error::{Error, ExitCode, Result};
-use crate::render::Palette;
+use crate::options::Options;
 
 /// Parses `args`, runs the command, prints at most one error line, and returns the exit code
 /// from DESIGN.md §6.
@@ -36,13 +37,13 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> std::process:
     // kubectl's plugin completion (`kubectl_complete-singleton`): words, not a command line.
     if args
         .get(1)
-        .is_some_and(|a| a == commands::complete::HIDDEN_COMMAND)
+        .is_some_and(|a| a == commands::kubectl_complete::HIDDEN_COMMAND)
     {
         let words: Vec<String> = args[2..]
             .iter()
             .map(|w| w.to_string_lossy().into_owned())
             .collect();
-        let _ = commands::complete::run(&words, &mut std::io::stdout().lock());
+        let _ = commands::kubectl_complete::run(&words, &mut std::io::stdout().lock());
         return ExitCode::Success.into();
     }
     let cli = match Cli::try_parse_from(args) {
@@ -63,18 +64,16 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> std::process:
     }
 }
 
-/// Runs a parsed command line, writing its output to `out`.
-pub fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
-    let ctx = Context {
-        palette: Palette::detect(cli.global.no_color),
-        global: cli.global,
-    };
+/// Runs a parsed command line, writing its output to `out`: the flags are resolved once here,
+/// and commands get only the resolved options.
+fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
+    let options = Options::resolve(&cli.global);
     match &cli.command {
-        Command::Status(args) => block_on(commands::status::run(args, &ctx, out)),
+        Command::Status(args) => block_on(commands::status::run(args, &options, out)),
         Command::Completion(args) => commands::completion::run(args, out),
-        Command::Audit(args) => block_on(commands::audit::run(args, &ctx, out)),
-        Command::Scaffold(args) => commands::scaffold::run(args, &ctx, out),
-        Command::Release(args) => block_on(commands::release::run(args, &ctx, out)),
+        Command::Audit(args) => block_on(commands::audit::run(args, &options, out)),
+        Command::Scaffold(args) => commands::scaffold::run(args, &options, out),
+        Command::Release(args) => block_on(commands::release::run(args, &options, out)),
     }
 }
 

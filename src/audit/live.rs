@@ -13,10 +13,10 @@ use kube::Api;
 use kube::api::ListParams;
 
 use crate::audit::objects::{Located, ObjectRef, Objects};
-use crate::cluster::{Action, Cluster};
 use crate::error::{Result, tolerate_withheld};
-use crate::lease::HolderPod;
-use crate::locks::{self, Inventory, Scope};
+use crate::kube::{Action, Cluster};
+use crate::lock::holder::HolderPod;
+use crate::lock::read::{self as locks, Inventory, Scope};
 
 /// What the cluster showed, and what it would not.
 pub struct LiveView {
@@ -77,12 +77,7 @@ async fn list_from<K>(
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let action = Action {
-        verb: "list",
-        resource,
-        namespace,
-        name: None,
-    };
+    let action = Action::list(resource, namespace);
     let listed = cluster.list_all(&api, &ListParams::default(), action).await;
     Ok(match tolerate_withheld(listed)? {
         Ok(items) => (
@@ -234,11 +229,11 @@ fn lease_holders(locks: &Inventory) -> BTreeSet<ObjectRef> {
         .iter()
         .filter_map(|r| match &r.holder_pod {
             Some(HolderPod::Found(pod)) => {
-                let (kind, name) = pod.workload.as_deref()?.split_once('/')?;
+                let workload = pod.workload.as_ref()?;
                 Some(ObjectRef {
-                    kind: kind.to_string(),
+                    kind: workload.kind.clone(),
                     namespace: pod.namespace.clone(),
-                    name: name.to_string(),
+                    name: workload.name.clone(),
                 })
             }
             _ => None,

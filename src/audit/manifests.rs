@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::audit::objects::{
-    Located, ObjectRef, Objects, Origin, RemovedVersion, UnknownVersion, Unreadable, reference,
+    Located, ObjectRef, Objects, Origin, RemovedVersion, UnknownVersion, Unreadable,
+    WebhookService, reference,
 };
 use crate::error::{Error, Result, io_words};
 use crate::yaml::{self, Glance};
@@ -388,10 +389,13 @@ enum Kind {
     ClusterRoleBinding,
     ScaledObject,
     ServiceMonitor,
+    ConfigMap,
+    ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration,
 }
 
 impl Kind {
-    const ALL: [Kind; 14] = [
+    const ALL: [Kind; 17] = [
         Kind::Deployment,
         Kind::StatefulSet,
         Kind::ReplicaSet,
@@ -406,6 +410,9 @@ impl Kind {
         Kind::ClusterRoleBinding,
         Kind::ScaledObject,
         Kind::ServiceMonitor,
+        Kind::ConfigMap,
+        Kind::ValidatingWebhookConfiguration,
+        Kind::MutatingWebhookConfiguration,
     ];
 
     fn name(self) -> &'static str {
@@ -424,6 +431,9 @@ impl Kind {
             Kind::ClusterRoleBinding => "ClusterRoleBinding",
             Kind::ScaledObject => "ScaledObject",
             Kind::ServiceMonitor => "ServiceMonitor",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::ValidatingWebhookConfiguration => "ValidatingWebhookConfiguration",
+            Kind::MutatingWebhookConfiguration => "MutatingWebhookConfiguration",
         }
     }
 
@@ -478,10 +488,14 @@ fn reading(kind: Kind, api_version: &str) -> Option<Reading> {
         | (CronJob, "batch/v1")
         | (HorizontalPodAutoscaler, "autoscaling/v2")
         | (PodDisruptionBudget, "policy/v1")
-        | (Service | PersistentVolumeClaim, "v1")
+        | (Service | PersistentVolumeClaim | ConfigMap, "v1")
         | (Role | ClusterRole | RoleBinding | ClusterRoleBinding, RBAC)
         | (ScaledObject, "keda.sh/v1alpha1")
-        | (ServiceMonitor, "monitoring.coreos.com/v1") => Some(Reading::Current),
+        | (ServiceMonitor, "monitoring.coreos.com/v1")
+        | (
+            ValidatingWebhookConfiguration | MutatingWebhookConfiguration,
+            "admissionregistration.k8s.io/v1",
+        ) => Some(Reading::Current),
         (Deployment, "extensions/v1beta1") => older("apps/v1", "1.16", extensions_deployment),
         (Deployment, "apps/v1beta1") => older("apps/v1", "1.16", apps_v1beta1_deployment),
         (StatefulSet, "apps/v1beta1") => older("apps/v1", "1.16", apps_v1beta1_statefulset),
@@ -505,6 +519,10 @@ fn reading(kind: Kind, api_version: &str) -> Option<Reading> {
             Role | ClusterRole | RoleBinding | ClusterRoleBinding,
             "rbac.authorization.k8s.io/v1beta1" | "rbac.authorization.k8s.io/v1alpha1",
         ) => older(RBAC, "1.22", same),
+        (
+            ValidatingWebhookConfiguration | MutatingWebhookConfiguration,
+            "admissionregistration.k8s.io/v1beta1",
+        ) => older("admissionregistration.k8s.io/v1", "1.22", same),
         _ => None,
     }
 }
@@ -723,7 +741,7 @@ fn add_value(
         });
         return;
     }
-    // Anything else (ConfigMaps, CRDs, custom resources) has no singleton rule.
+    // Anything else (Secrets, CRDs, custom resources) tells nothing about singletons.
     let Some(known) = Kind::from_name(&kind) else {
         return;
     };
@@ -809,6 +827,16 @@ fn read(
         Kind::ClusterRoleBinding => typed(value, &mut objects.cluster_role_bindings, origin),
         Kind::ScaledObject => typed(value, &mut objects.scaled_objects, origin),
         Kind::ServiceMonitor => typed(value, &mut objects.service_monitors, origin),
+        Kind::ConfigMap => typed(value, &mut objects.config_maps, origin),
+        // Only the Services they call matter.
+        Kind::ValidatingWebhookConfiguration => serde_json::from_value(value).map(|c| {
+            let services = WebhookService::of_validating(&c);
+            objects.webhook_services.extend(services);
+        }),
+        Kind::MutatingWebhookConfiguration => serde_json::from_value(value).map(|c| {
+            let services = WebhookService::of_mutating(&c);
+            objects.webhook_services.extend(services);
+        }),
     };
     match (read, reading) {
         (Err(e), _) => objects.unreadable.push(Unreadable {
@@ -1003,6 +1031,27 @@ mod tests {
         assert_eq!(objects.service_monitors[0].object.spec.endpoints.len(), 1);
         assert_eq!(lines(&objects.service_monitors), vec![31]);
         assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
+    }
+
+    #[test]
+    fn config_maps_and_the_services_webhooks_call_are_read() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: env}\ndata: {LEADER_ELECT: 'true'}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: v}\nwebhooks:\n- name: v.example.com\n  clientConfig: {service: {namespace: ops, name: hooks}}\n  admissionReviewVersions: [v1]\n  sideEffects: None\n- name: url.example.com\n  clientConfig: {url: 'https://example.com'}\n  admissionReviewVersions: [v1]\n  sideEffects: None\n---\napiVersion: admissionregistration.k8s.io/v1beta1\nkind: MutatingWebhookConfiguration\nmetadata: {name: m}\nwebhooks:\n- name: m.example.com\n  clientConfig: {service: {namespace: ops, name: mutate}}\n";
+        let objects = parse("x.yaml", text).unwrap();
+        assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
+        assert_eq!(
+            objects.config_maps[0].object.data.as_ref().unwrap()["LEADER_ELECT"],
+            "true"
+        );
+        let called: Vec<(Option<&str>, &str)> = objects
+            .webhook_services
+            .iter()
+            .map(|w| (w.namespace.as_deref(), w.name.as_str()))
+            .collect();
+        assert_eq!(
+            called,
+            vec![(Some("ops"), "hooks"), (Some("ops"), "mutate")]
+        );
+        assert_eq!(objects.removed_versions[0].removed_in, "1.22");
     }
 
     #[test]
@@ -1394,7 +1443,7 @@ mod tests {
 
     #[test]
     fn a_kind_the_audit_reads_at_a_version_it_does_not_know_is_recorded() {
-        let text = "apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: a, namespace: ns}\n---\napiVersion: policy/v2\nkind: PodDisruptionBudget\nmetadata: {name: p}\n---\napiVersion: app/v1\nkind: Deployment\nmetadata: {name: typo}\n---\nkind: Service\nmetadata: {name: s}\n---\napiVersion: keda.sh/v1beta1\nkind: ScaledObject\nmetadata: {name: so}\n---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: knative}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let text = "apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: a, namespace: ns}\n---\napiVersion: policy/v2\nkind: PodDisruptionBudget\nmetadata: {name: p}\n---\napiVersion: app/v1\nkind: Deployment\nmetadata: {name: typo}\n---\nkind: Service\nmetadata: {name: s}\n---\napiVersion: keda.sh/v1beta1\nkind: ScaledObject\nmetadata: {name: so}\n---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: knative}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: c}\n";
         let objects = parse("x.yaml", text).unwrap();
         let unknown: Vec<(String, &str, u64)> = objects
             .unknown_versions
@@ -1426,7 +1475,7 @@ mod tests {
         // A broken CustomResourceDefinition costs nothing and says nothing; a broken document
         // whose kind cannot be told from its lines is reported.
         let text = format!(
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: [oops\n---\n{{kind: ConfigMap, data: [oops}}\n---\n{DEPLOYMENT}"
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec: [oops\n---\n{{kind: Secret, data: [oops}}\n---\n{DEPLOYMENT}"
         );
         let objects = parse("x.yaml", &text).unwrap();
         assert_eq!(lines(&objects.deployments), vec![7]);

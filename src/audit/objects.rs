@@ -93,6 +93,35 @@ pub struct WebhookService {
     pub name: String,
 }
 
+impl WebhookService {
+    /// The Services a webhook configuration calls.
+    pub fn of_validating(
+        c: &k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration,
+    ) -> Vec<WebhookService> {
+        Self::of(c.webhooks.iter().flatten().map(|w| &w.client_config))
+    }
+
+    pub fn of_mutating(
+        c: &k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration,
+    ) -> Vec<WebhookService> {
+        Self::of(c.webhooks.iter().flatten().map(|w| &w.client_config))
+    }
+
+    fn of<'c>(
+        configs: impl Iterator<
+            Item = &'c k8s_openapi::api::admissionregistration::v1::WebhookClientConfig,
+        >,
+    ) -> Vec<WebhookService> {
+        configs
+            .filter_map(|c| c.service.as_ref())
+            .map(|s| WebhookService {
+                namespace: Some(s.namespace.clone()).filter(|n| !n.is_empty()),
+                name: s.name.clone(),
+            })
+            .collect()
+    }
+}
+
 /// An object whose apiVersion is removed from current Kubernetes, read as its GA version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemovedVersion {

@@ -11,8 +11,8 @@ use crate::audit::catalog::Severity;
 use crate::audit::classify::Judged;
 use crate::audit::objects::{Objects, by_namespace, reference, selects};
 use crate::audit::rules::{DECLARE, Finding, finding, running_twice_severity};
-use crate::lease::{HolderPod, LockKind, State};
-use crate::locks::LockReport;
+use crate::lock::holder::HolderPod;
+use crate::lock::model::{LockKind, LockReport, State};
 
 /// Pods that are running or not yet gone: everything but Succeeded/Failed.
 fn alive(pod: &Pod) -> bool {
@@ -221,7 +221,8 @@ pub fn check(
 mod tests {
     use super::*;
     use crate::audit::manifests;
-    use crate::lease::{Expiry, LeaderLock, PodSummary};
+    use crate::lock::holder::PodSummary;
+    use crate::lock::model::{Expiry, LeaderLock};
     use k8s_openapi::api::core::v1::PodStatus;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use std::collections::BTreeMap;
@@ -347,7 +348,7 @@ mod tests {
         let empty = Objects::default();
         let gone = HolderPod::Gone {
             pod: "web-1".into(),
-            owner: "ReplicaSet/web-5d8f9c7b6".into(),
+            owner: crate::k8s::WorkloadRef::new("ReplicaSet", "web-5d8f9c7b6"),
         };
         let unready = HolderPod::Found(PodSummary {
             name: "web-1".into(),

@@ -12,22 +12,16 @@ use crate::audit::objects::ObjectRef;
 use crate::audit::objects::Unreadable;
 use crate::audit::rules::Finding;
 use crate::audit::{live, manifests, rules, runtime};
-use crate::cli::{AuditAction, AuditArgs, FailOn, OutputFormat};
-use crate::commands::Context;
+use crate::cli::{AuditAction, AuditArgs, FailOn};
 use crate::error::{Error, Result};
+use crate::options::{AuditFormat, Options as Context};
 use crate::render::{self, TableCell};
 
 pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
     if let Some(AuditAction::Explain { rule }) = &args.action {
         return explain(rule.as_deref(), ctx, out);
     }
-    let format = ctx.global.output.unwrap_or(OutputFormat::Table);
-    if matches!(format, OutputFormat::Wide | OutputFormat::Name) {
-        return Err(Error::usage(format!(
-            "audit cannot print -o {}: use -o table, json, yaml or sarif",
-            format.as_str()
-        )));
-    }
+    let format = ctx.output.audit()?;
     let (objects, live, mut warnings) = if args.files.is_empty() {
         let (view, requests) = read_live(ctx).await?;
         let warnings = view.notices.clone();
@@ -78,7 +72,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     let mut findings = findings;
     sort(&mut findings);
     for warning in &warnings {
-        render::warn(warning);
+        ctx.palette.warn(warning);
     }
     let report = Report::new(
         &findings,
@@ -89,18 +83,18 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
         &objects.unreadable,
     );
     match format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            render::document(&report, format == OutputFormat::Yaml, out)?
+        AuditFormat::Json | AuditFormat::Yaml => {
+            render::document(&report, format == AuditFormat::Yaml, out)?
         }
-        OutputFormat::Sarif => render::document(&sarif(&findings), false, out)?,
-        _ => out.write_all(table(&findings, &report, ctx).as_bytes())?,
+        AuditFormat::Sarif => render::document(&sarif(&findings), false, out)?,
+        AuditFormat::Table => out.write_all(table(&findings, &report, ctx).as_bytes())?,
     }
     if let Some(last) = objects.unreadable.last() {
         out.flush()?;
         let n = objects.unreadable.len();
         if n > 1 {
             for u in &objects.unreadable[..n - 1] {
-                render::warn(&format!(
+                ctx.palette.warn(&format!(
                     "skipped {}:{}: {}",
                     u.origin.file, u.origin.line, u.reason
                 ));
@@ -135,9 +129,8 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
 
 /// Everything the live audit reads, and how many requests that took.
 async fn read_live(ctx: &Context) -> Result<(live::LiveView, u64)> {
-    let cluster = crate::cluster::connect(&ctx.global).await?;
-    let namespace =
-        (!ctx.global.all_namespaces).then(|| cluster.namespace(&ctx.global).to_string());
+    let cluster = crate::kube::connect(&ctx.cluster).await?;
+    let namespace = cluster.scope(&ctx.namespaces);
     let view = live::read(&cluster, namespace.as_deref()).await?;
     tracing::info!("{} requests", cluster.request_count());
     Ok((view, cluster.request_count()))
@@ -366,7 +359,7 @@ fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()
             render::table(
                 &["rule", "severity", "kind", "fires when"],
                 rows,
-                ctx.global.no_headers,
+                ctx.no_headers,
                 ctx.palette,
             )
             .as_bytes(),

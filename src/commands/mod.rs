@@ -1,18 +1,10 @@
-//! One module per command. Each command is `run(args, ctx, out)` so tests can capture output.
+//! One module per command. Each command is `run(args, options, out)` so tests can capture output;
+//! `options` are the global flags already resolved (`crate::options`).
 
 pub mod audit;
-pub mod complete;
 pub mod completion;
+pub mod kubectl_complete;
 pub mod release;
 pub mod scaffold;
 pub mod status;
-
-use crate::cli::GlobalArgs;
-use crate::render::Palette;
-
-/// What every command gets besides its own arguments.
-pub struct Context {
-    pub global: GlobalArgs,
-    /// Colour policy for stdout.
-    pub palette: Palette,
-}
+mod status_view;

@@ -3,117 +3,20 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{OutputFormat, ScaffoldArgs};
-use crate::commands::Context;
+use crate::cli::ScaffoldArgs;
 use crate::error::{Error, Result};
-use crate::scaffold::{self, Generated, Pattern, Spec};
+use crate::options::{Options, ScaffoldFormat};
+use crate::scaffold::{self, Generated, Pattern};
 
-pub fn run(args: &ScaffoldArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
-    let spec = validate(args, ctx)?;
+pub fn run(args: &ScaffoldArgs, options: &Options, out: &mut impl Write) -> Result<()> {
+    let spec = scaffold::spec(args, &options.namespaces)?;
     let objects = scaffold::build(&spec);
-    let json = match ctx.global.output.unwrap_or(OutputFormat::Yaml) {
-        OutputFormat::Yaml => false,
-        OutputFormat::Json => true,
-        other => {
-            return Err(Error::usage(format!(
-                "scaffold cannot print -o {}: use -o yaml or json",
-                other.as_str()
-            )));
-        }
-    };
+    let json = options.output.scaffold()? == ScaffoldFormat::Json;
     match &args.out_dir {
         None => out.write_all(render(&objects, spec.pattern, json)?.as_bytes())?,
         Some(dir) => write_files(dir, &objects, spec.pattern, json, args.force, out)?,
     }
     Ok(())
-}
-
-fn validate(args: &ScaffoldArgs, ctx: &Context) -> Result<Spec> {
-    scaffold::check_name(&args.name).map_err(Error::usage)?;
-    scaffold::check_image(&args.image).map_err(Error::usage)?;
-    if ctx.global.all_namespaces {
-        return Err(Error::usage(
-            "scaffold writes into one namespace: use -n NAMESPACE, not -A",
-        ));
-    }
-    let namespace = ctx
-        .global
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string());
-    scaffold::check_name(&namespace).map_err(|e| Error::usage(e.replace("NAME", "namespace")))?;
-    let only = |flag: &str, pattern: &str| {
-        Error::usage(format!("{flag} applies only to scaffold {pattern}"))
-    };
-    if args.schedule.is_some() && args.kind != Pattern::Cronjob {
-        return Err(only("--schedule", "cronjob"));
-    }
-    if args.storage.is_some() && args.kind != Pattern::Statefulset {
-        return Err(only("--storage", "statefulset"));
-    }
-    let le_flags = args.replicas.is_some()
-        || args.lease_duration.is_some()
-        || args.renew_deadline.is_some()
-        || args.retry_period.is_some();
-    if le_flags && args.kind != Pattern::LeaderElection {
-        return Err(only(
-            "--replicas/--lease-duration/--renew-deadline/--retry-period",
-            "leader-election",
-        ));
-    }
-    if args.kind == Pattern::Cronjob {
-        let schedule = args.schedule.as_deref().ok_or_else(|| {
-            Error::usage("scaffold cronjob needs --schedule \"CRON\" (e.g. \"0 3 * * *\")")
-        })?;
-        scaffold::check_schedule(schedule).map_err(Error::usage)?;
-        // Jobs are named <cronjob>-<timestamp>: the CronJob name must leave room for it.
-        if args.name.len() > 52 {
-            return Err(Error::usage(format!(
-                "a CronJob name may be at most 52 characters ({} given)",
-                args.name.len()
-            )));
-        }
-    }
-    if let Some(size) = &args.storage {
-        scaffold::check_quantity(size).map_err(Error::usage)?;
-    }
-    if args.port == Some(0) {
-        return Err(Error::usage("--port must be between 1 and 65535"));
-    }
-    if args.grace_period < 1 {
-        return Err(Error::usage(
-            "--grace-period must be at least 1 second: a singleton needs time to release its lease",
-        ));
-    }
-    let replicas = args.replicas.unwrap_or(2);
-    if args.kind == Pattern::LeaderElection && replicas < 2 {
-        return Err(Error::usage(
-            "leader-election needs --replicas of 2 or more: a standby is the point (and its PDB must allow drains)",
-        ));
-    }
-    let seconds = |d: Option<std::time::Duration>, default: u64| {
-        d.unwrap_or(std::time::Duration::from_secs(default))
-    };
-    let (lease, renew, retry) = (
-        seconds(args.lease_duration, 15),
-        seconds(args.renew_deadline, 10),
-        seconds(args.retry_period, 2),
-    );
-    scaffold::check_timings(lease, renew, retry).map_err(Error::usage)?;
-    Ok(Spec {
-        pattern: args.kind,
-        name: args.name.clone(),
-        namespace,
-        image: args.image.clone(),
-        port: args.port,
-        grace_period: args.grace_period,
-        storage: args.storage.clone(),
-        schedule: args.schedule.clone(),
-        replicas,
-        lease_duration: lease,
-        renew_deadline: renew,
-        retry_period: retry,
-    })
 }
 
 fn yaml_doc(object: &Generated) -> Result<String> {

@@ -6,7 +6,7 @@
 //! same, field for field.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kubectl_singleton::audit::manifests;
 use serde_json::Value;
@@ -37,7 +37,7 @@ fn by_name(objects: impl IntoIterator<Item = Value>) -> BTreeMap<String, Value> 
 }
 
 /// Every object the real kubectl reads from a file.
-fn kubectl_reads(path: &PathBuf) -> BTreeMap<String, Value> {
+fn kubectl_reads(path: &Path) -> BTreeMap<String, Value> {
     let out = cluster().kubectl(&[
         "create",
         "--dry-run=client",
@@ -56,7 +56,7 @@ fn kubectl_reads(path: &PathBuf) -> BTreeMap<String, Value> {
 }
 
 /// Every object the audit reads from the same file, written back as JSON.
-fn audit_reads(path: &PathBuf, text: &str) -> BTreeMap<String, Value> {
+fn audit_reads(path: &Path, text: &str) -> BTreeMap<String, Value> {
     let objects = manifests::parse(&path.display().to_string(), text).unwrap();
     assert!(
         objects.unreadable.is_empty() && objects.unknown_versions.is_empty(),

@@ -13,9 +13,10 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::ListParams;
 
-use crate::cli::{Cli, GlobalArgs};
-use crate::cluster::{self, Action};
+use crate::cli::Cli;
 use crate::error::Result;
+use crate::kube::{self as cluster, Action};
+use crate::options::{ClusterSettings, Impersonation};
 
 /// The first argument that switches the binary into completion mode.
 pub const HIDDEN_COMMAND: &str = "__complete";
@@ -39,10 +40,17 @@ pub enum Want {
 }
 
 /// Flags that take a path.
-const PATH_FLAGS: &[&str] = &["kubeconfig", "filename", "values"];
+const PATH_FLAGS: &[&str] = &["kubeconfig", "filename"];
+
+/// Where the cluster lookups go: the connection flags and namespace typed so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Typed {
+    pub cluster: ClusterSettings,
+    pub namespace: Option<String>,
+}
 
 /// Decides from the words typed so far (pure; the clap tree is the only source of truth).
-pub fn want(words: &[String], partial: &str) -> (Want, GlobalArgs) {
+pub fn want(words: &[String], partial: &str) -> (Want, Typed) {
     let root = Cli::command();
     let globals: Vec<clap::Arg> = root
         .get_arguments()
@@ -96,7 +104,7 @@ pub fn want(words: &[String], partial: &str) -> (Want, GlobalArgs) {
             positionals += 1;
         }
     }
-    let global = global_args(&flags);
+    let typed = typed(&flags);
     let want = if let Some(arg) = pending {
         value_of(&arg)
     } else if partial.starts_with('-') {
@@ -126,7 +134,7 @@ pub fn want(words: &[String], partial: &str) -> (Want, GlobalArgs) {
                 .map_or(Want::Nothing, value_of),
         }
     };
-    (want, global)
+    (want, typed)
 }
 
 fn takes_value(arg: &clap::Arg) -> bool {
@@ -164,8 +172,9 @@ fn value_of(arg: &clap::Arg) -> Want {
     }
 }
 
-/// The connection flags typed so far, so lookups go where the command would.
-fn global_args(flags: &[(String, String)]) -> GlobalArgs {
+/// The connection flags typed so far, so lookups go where the command would, within the
+/// request timeout given (5s unless given; completion never waits without a limit).
+fn typed(flags: &[(String, String)]) -> Typed {
     let get = |id: &str| {
         flags
             .iter()
@@ -173,22 +182,30 @@ fn global_args(flags: &[(String, String)]) -> GlobalArgs {
             .find(|(k, _)| k == id)
             .map(|(_, v)| v.clone())
     };
-    GlobalArgs {
+    let cluster = ClusterSettings {
         kubeconfig: get("kubeconfig").map(Into::into),
         context: get("context"),
         cluster: get("cluster"),
         user: get("user"),
-        namespace: get("namespace"),
-        impersonate: get("impersonate"),
+        impersonate: get("impersonate").map(|user| Impersonation {
+            user,
+            groups: Vec::new(),
+        }),
         request_timeout: Some(
             get("request_timeout")
                 .and_then(|t| crate::duration::parse(&t).ok())
                 .filter(|t| !t.is_zero())
-                .unwrap_or(Duration::from_secs(5)),
+                .unwrap_or(LOOKUP_TIMEOUT),
         ),
-        ..GlobalArgs::default()
+    };
+    Typed {
+        cluster,
+        namespace: get("namespace"),
     }
 }
+
+/// How long a cluster lookup may take unless `--request-timeout` says otherwise.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs the completion; never fails in a way the user sees.
 pub fn run(args: &[String], out: &mut impl Write) -> Result<()> {
@@ -196,14 +213,14 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<()> {
         Some((last, rest)) => (last.as_str(), rest),
         None => ("", &[][..]),
     };
-    let (want, global) = want(words, partial);
+    let (want, typed) = want(words, partial);
     let (candidates, directive) = match want {
         Want::Words(words) => (words, DIRECTIVE_NO_FILE),
         Want::Files => (Vec::new(), DIRECTIVE_DEFAULT),
         Want::Nothing => (Vec::new(), DIRECTIVE_NO_FILE),
-        Want::Contexts => (contexts(&global), DIRECTIVE_NO_FILE),
+        Want::Contexts => (contexts(&typed.cluster), DIRECTIVE_NO_FILE),
         Want::Namespaces | Want::Leases => {
-            let names = crate::block_on(lookup(want, global)).unwrap_or_default();
+            let names = crate::block_on(lookup(want, typed)).unwrap_or_default();
             (names, DIRECTIVE_NO_FILE)
         }
     };
@@ -222,57 +239,51 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn contexts(global: &GlobalArgs) -> Vec<(String, String)> {
-    let config = match &global.kubeconfig {
-        Some(path) => kube::config::Kubeconfig::read_from(path),
-        None => kube::config::Kubeconfig::read(),
+/// The contexts of the kubeconfig the command would read (each with its cluster).
+fn contexts(settings: &ClusterSettings) -> Vec<(String, String)> {
+    let Ok(Some((kubeconfig, _))) = cluster::kubeconfig::read(settings.kubeconfig.as_deref())
+    else {
+        return Vec::new();
     };
-    config
-        .map(|c| {
-            c.contexts
-                .into_iter()
-                .map(|ctx| {
-                    let cluster = ctx.context.map(|c| c.cluster).unwrap_or_default();
-                    (ctx.name, cluster)
-                })
-                .collect()
+    kubeconfig
+        .contexts
+        .into_iter()
+        .map(|ctx| {
+            let cluster = ctx.context.map(|c| c.cluster).unwrap_or_default();
+            (ctx.name, cluster)
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-async fn lookup(want: Want, global: GlobalArgs) -> Result<Vec<(String, String)>> {
-    let limit = global.request_timeout.unwrap_or(Duration::from_secs(5));
+async fn lookup(want: Want, typed: Typed) -> Result<Vec<(String, String)>> {
+    let limit = typed.cluster.request_timeout.unwrap_or(LOOKUP_TIMEOUT);
     let work = async {
-        let cluster = cluster::connect(&global).await?;
+        let cluster = cluster::connect(&typed.cluster).await?;
         let names: Vec<(String, String)> = if want == Want::Namespaces {
-            let action = Action {
-                verb: "list",
-                resource: "namespaces",
-                namespace: None,
-                name: None,
-            };
-            let api: kube::Api<Namespace> = kube::Api::all(cluster.client.clone());
+            let api = cluster.cluster_api::<Namespace>();
             cluster
-                .list_all_metadata(&api, &ListParams::default(), action)
+                .list_all_metadata(
+                    &api,
+                    &ListParams::default(),
+                    Action::list("namespaces", None),
+                )
                 .await?
                 .into_iter()
                 .filter_map(|ns| ns.metadata.name)
                 .map(|n| (n, String::new()))
                 .collect()
         } else {
-            let namespace = cluster.namespace(&global).to_string();
-            let action = Action {
-                verb: "list",
-                resource: "leases",
-                namespace: Some(&namespace),
-                name: None,
-            };
+            let namespace = cluster.namespace(typed.namespace.as_deref());
             let api = cluster.api::<Lease>(Some(&namespace));
             cluster
-                .list_all(&api, &ListParams::default(), action)
+                .list_all(
+                    &api,
+                    &ListParams::default(),
+                    Action::list("leases", Some(&namespace)),
+                )
                 .await?
                 .into_iter()
-                .filter(crate::lease::is_leader_election_lease)
+                .filter(crate::lock::model::is_leader_election_lease)
                 .filter_map(|lease| {
                     let holder = lease.spec.as_ref()?.holder_identity.clone();
                     Some((lease.metadata.name?, holder.unwrap_or_default()))
@@ -338,10 +349,13 @@ mod tests {
         let words: Vec<String> = ["release", "-nkube-system", "--context=kind", "--as", "me"]
             .map(str::to_string)
             .to_vec();
-        let (_, global) = want(&words, "");
-        assert_eq!(global.namespace.as_deref(), Some("kube-system"));
-        assert_eq!(global.context.as_deref(), Some("kind"));
-        assert_eq!(global.impersonate.as_deref(), Some("me"));
-        assert_eq!(global.request_timeout, Some(Duration::from_secs(5)));
+        let (_, typed) = want(&words, "");
+        assert_eq!(typed.namespace.as_deref(), Some("kube-system"));
+        assert_eq!(typed.cluster.context.as_deref(), Some("kind"));
+        assert_eq!(
+            typed.cluster.impersonate.map(|i| i.user).as_deref(),
+            Some("me")
+        );
+        assert_eq!(typed.cluster.request_timeout, Some(Duration::from_secs(5)));
     }
 }

@@ -4,7 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::lease::LeaderLock;
+use super::model::LeaderLock;
 
 /// One thing worth a line in the watch stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,10 +1,13 @@
-//! The lock model: a `coordination.k8s.io/v1` Lease read as one `LeaderLock`, and the pure
-//! arithmetic of expiry judged by the server's clock (DESIGN.md §3).
+//! The lock model: a `coordination.k8s.io/v1` Lease (or a legacy ConfigMap/Endpoints
+//! annotation) read as one `LeaderLock`, the pure arithmetic of expiry judged by the server's
+//! clock (DESIGN.md §3), and the state a lock is in given its holder's pod. No I/O here.
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
+
+use super::holder::HolderPod;
 
 /// Namespace of the kubelets' node heartbeat leases: not leader election.
 pub const NODE_LEASE_NAMESPACE: &str = "kube-node-lease";
@@ -96,6 +99,17 @@ pub enum Expiry {
     Expired { ago: SignedDuration },
     /// Held, but without renewTime or leaseDurationSeconds nobody can tell.
     Unknown,
+}
+
+impl Expiry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expiry::Released => "Released",
+            Expiry::Live { .. } => "Live",
+            Expiry::Expired { .. } => "Expired",
+            Expiry::Unknown => "Unknown",
+        }
+    }
 }
 
 impl LeaderLock {
@@ -226,71 +240,6 @@ impl State {
     }
 }
 
-/// The pod behind a holder identity, as far as it can be found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HolderPod {
-    /// The identity names an existing pod.
-    Found(PodSummary),
-    /// The identity has the pod-name shape of a controller that still exists (`owner`, e.g.
-    /// `ReplicaSet/web-5d8f`), but no such pod exists any more.
-    Gone { pod: String, owner: String },
-    /// Nothing the identity could name exists: a random id, or a process outside the cluster.
-    Unmapped,
-}
-
-/// What `status` shows about a holder pod.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PodSummary {
-    pub namespace: String,
-    pub name: String,
-    pub phase: Option<String>,
-    pub ready: bool,
-    pub node: Option<String>,
-    pub restarts: i32,
-    pub started: Option<Timestamp>,
-    /// The controlling workload: `Deployment/web`, `StatefulSet/db`, `DaemonSet/x`, `Job/y`.
-    pub workload: Option<String>,
-}
-
-/// The pod name an identity points at: client-go identities are the pod name, or
-/// `<hostname>_<uuid>` (kube-controller-manager, kube-scheduler, controller-runtime), and a pod's
-/// hostname is its name. `None` for the multilock's "unknown" marker.
-pub fn holder_pod_name(identity: &str) -> Option<&str> {
-    if identity.is_empty() || identity == UNKNOWN_LEADER {
-        return None;
-    }
-    match identity.rsplit_once('_') {
-        Some((host, suffix)) if is_uuid(suffix) && !host.is_empty() => Some(host),
-        _ => Some(identity),
-    }
-}
-
-fn is_uuid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Controllers whose pods would carry this name: `<replicaset>-<5 chars>` (ReplicaSet pods,
-/// suffix from Kubernetes' safe alphabet) and `<statefulset>-<ordinal>`. Pure guesswork until
-/// the cluster confirms the controller exists.
-pub fn owner_candidates(pod_name: &str) -> Vec<(&'static str, &str)> {
-    const SAFE: &str = "bcdfghjklmnpqrstvwxz2456789";
-    let mut out = Vec::new();
-    if let Some((prefix, suffix)) = pod_name.rsplit_once('-') {
-        if !prefix.is_empty() && suffix.len() == 5 && suffix.chars().all(|c| SAFE.contains(c)) {
-            out.push(("ReplicaSet", prefix));
-        }
-        if !prefix.is_empty() && !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_digit()) {
-            out.push(("StatefulSet", prefix));
-        }
-    }
-    out
-}
-
 /// The state of a lock, given what is known of its holder's pod. A gone holder is reported as
 /// `Orphaned` even once the lease has expired: that names the cause, not just the symptom.
 pub fn state(expiry: Expiry, holder: &HolderPod) -> State {
@@ -300,6 +249,37 @@ pub fn state(expiry: Expiry, holder: &HolderPod) -> State {
         (Expiry::Expired { .. }, _) => State::Expired,
         (_, HolderPod::Found(pod)) if !pod.ready => State::Unready,
         _ => State::Held,
+    }
+}
+
+/// One lock and everything `status` says about it, judged at one server instant.
+#[derive(Debug, Clone)]
+pub struct LockReport {
+    pub lock: LeaderLock,
+    pub expiry: Expiry,
+    pub holder_pod: Option<HolderPod>,
+    pub state: State,
+    /// Coordinated leader election: the LeaseCandidates naming this lease.
+    pub candidates: Vec<String>,
+}
+
+impl LockReport {
+    /// Judges `lock` at `now`, given what was found of its holder's pod.
+    pub fn judge(
+        lock: LeaderLock,
+        holder_pod: Option<HolderPod>,
+        candidates: Vec<String>,
+        now: jiff::Timestamp,
+    ) -> Self {
+        let expiry = lock.expiry(now);
+        let state = state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
+        LockReport {
+            lock,
+            expiry,
+            holder_pod,
+            state,
+            candidates,
+        }
     }
 }
 
@@ -318,6 +298,8 @@ pub fn is_leader_election_lease(lease: &Lease) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::k8s::WorkloadRef;
+    use crate::lock::holder::PodSummary;
     use k8s_openapi::api::coordination::v1::LeaseSpec;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
     use std::collections::BTreeMap;
@@ -348,38 +330,6 @@ mod tests {
     }
 
     #[test]
-    fn identities_map_to_pod_names() {
-        assert_eq!(
-            holder_pod_name("web-5d8f9c7b6-x2k4q"),
-            Some("web-5d8f9c7b6-x2k4q")
-        );
-        assert_eq!(
-            holder_pod_name("node-1_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5b"),
-            Some("node-1")
-        );
-        // an underscore without a uuid is part of the name
-        assert_eq!(holder_pod_name("my_worker"), Some("my_worker"));
-        assert_eq!(
-            holder_pod_name("x_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5"),
-            Some("x_8c3f0b1e-4a4d-4f5e-9a7b-0c1d2e3f4a5")
-        );
-        assert_eq!(holder_pod_name(UNKNOWN_LEADER), None);
-        assert_eq!(holder_pod_name(""), None);
-    }
-
-    #[test]
-    fn controller_pod_name_shapes() {
-        assert_eq!(
-            owner_candidates("web-5d8f9c7b6-x2k4q"),
-            vec![("ReplicaSet", "web-5d8f9c7b6")]
-        );
-        assert_eq!(owner_candidates("db-0"), vec![("StatefulSet", "db")]);
-        assert!(owner_candidates("standalone").is_empty());
-        // 'a', 'e', '1' are not in the ReplicaSet suffix alphabet
-        assert!(owner_candidates("web-abcde").is_empty());
-    }
-
-    #[test]
     fn states_follow_the_design() {
         let live = Expiry::Live {
             remaining: SignedDuration::from_secs(5),
@@ -389,7 +339,7 @@ mod tests {
         };
         let gone = HolderPod::Gone {
             pod: "web-1".into(),
-            owner: "StatefulSet/web".into(),
+            owner: WorkloadRef::new("StatefulSet", "web"),
         };
         assert_eq!(state(live, &pod(true)), State::Held);
         assert_eq!(state(live, &HolderPod::Unmapped), State::Held);

@@ -3,8 +3,10 @@
 //! leader takes an emptied lease back, and one whose lease is given away keeps working until its
 //! renewDeadline. So a live holder is never freed without the user choosing how.
 
-use crate::lease::{Expiry, HolderPod, State};
-use crate::locks::LockReport;
+use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
+
+use super::holder::HolderPod;
+use super::model::{Expiry, LockReport, State};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +26,22 @@ pub struct Candidate {
     pub emulation_version: String,
     pub binary_version: String,
     pub created: jiff::Timestamp,
+}
+
+impl Candidate {
+    /// The candidate a LeaseCandidate names, if it stands for `lease`.
+    pub fn of_lease(candidate: LeaseCandidate, lease: &str) -> Option<Self> {
+        let spec = candidate.spec?;
+        (spec.lease_name == lease).then(|| Candidate {
+            name: candidate.metadata.name.unwrap_or_default(),
+            emulation_version: spec.emulation_version.unwrap_or_default(),
+            binary_version: spec.binary_version,
+            created: candidate
+                .metadata
+                .creation_timestamp
+                .map_or(jiff::Timestamp::MAX, |t| t.0),
+        })
+    }
 }
 
 /// The strategy the API server itself elects by; any other strategy is a third party's.
@@ -81,13 +99,26 @@ fn version(text: &str) -> Option<(u64, u64, u64, bool, String)> {
     ))
 }
 
-/// The plan.
+/// The plan: nothing to do, a refusal, or a step that changes the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// Nothing to do; say why, exit 0.
     Nothing(String),
     /// Refuse with this reason, exit 1.
     Refuse(String),
+    /// Change the lock (or stop its holder) this way.
+    Act(Step),
+}
+
+impl From<Step> for Plan {
+    fn from(step: Step) -> Self {
+        Plan::Act(step)
+    }
+}
+
+/// What `release` does to the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
     /// Free the lock now (what client-go's ReleaseOnCancel writes); the reason is printed.
     Free(String),
     /// Free a live holder's lock anyway; the warning is printed.
@@ -122,16 +153,17 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
         }
         if lock.strategy.is_some() {
             // A third party's strategy: its controller reads preferredHolder and elects.
-            return Plan::Prefer(to.clone());
+            return Step::Prefer(to.clone()).into();
         }
         if request.force {
-            return Plan::ForceHolder {
+            return Step::ForceHolder {
                 holder: to.clone(),
                 warning: format!(
                     "this lease is not coordinated: writing {to} as holder does not stop {} — a live client-go leader keeps working until its renewDeadline (two leaders for up to ~10s) and the candidates only learn of {to} at their next retry",
                     if holder.is_empty() { "anyone" } else { holder }
                 ),
-            };
+            }
+            .into();
         }
         return Plan::Refuse(format!(
             "--to needs a coordinated lease (spec.strategy set) to hand over without two leaders; on a plain lease add --force to write {to} as holder anyway"
@@ -141,22 +173,25 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
         return Plan::Nothing("the lock is already released (no holder)".to_string());
     }
     match (report.state, &report.holder_pod, report.expiry) {
-        (State::Orphaned, Some(HolderPod::Gone { pod, owner }), _) => Plan::Free(format!(
+        (State::Orphaned, Some(HolderPod::Gone { pod, owner }), _) => Step::Free(format!(
             "the holder's pod {pod} is gone ({owner} still exists): freeing it so a standby can lead at once"
-        )),
+        ))
+        .into(),
         (_, _, Expiry::Expired { .. }) => {
-            Plan::Free("the lease has expired: no live leader holds it".to_string())
+            Step::Free("the lease has expired: no live leader holds it".to_string()).into()
         }
-        (_, Some(HolderPod::Found(pod)), _) if request.evict => Plan::Evict {
+        (_, Some(HolderPod::Found(pod)), _) if request.evict => Step::Evict {
             namespace: pod.namespace.clone(),
             pod: pod.name.clone(),
-        },
+        }
+        .into(),
         _ if request.evict => Plan::Refuse(format!(
             "--evict needs the holder's pod, but {holder} maps to no pod in this cluster; only --force can free it (the leader may still be running)"
         )),
-        _ if request.force => Plan::ForceFree(format!(
+        _ if request.force => Step::ForceFree(format!(
             "{holder} is alive: a client-go leader takes an emptied lease back at its next renew (~2s), or runs beside the next leader until its renewDeadline; prefer --evict"
-        )),
+        ))
+        .into(),
         (_, Some(HolderPod::Found(pod)), _) => Plan::Refuse(format!(
             "{holder} is alive (pod {} is {}): freeing its lease would not stop it — it would take the lease back or run beside the next leader. Use --evict to stop it first (respects PodDisruptionBudgets), or --force",
             pod.name,
@@ -185,7 +220,7 @@ fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
         ));
     }
     match elect(candidates) {
-        Some(electee) if electee.name == to => Plan::Prefer(to.to_string()),
+        Some(electee) if electee.name == to => Step::Prefer(to.to_string()).into(),
         Some(electee) => Plan::Refuse(format!(
             "the API server elects this lease by {OLDEST_EMULATION_VERSION} and picks {} (emulation version {}, binary version {}; the oldest candidate among equals), not {to}: preferredHolder would only end {}'s term and the election would pick {} again. Nothing changed",
             electee.name,
@@ -203,7 +238,8 @@ fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::{LeaderLock, PodSummary};
+    use crate::lock::holder::PodSummary;
+    use crate::lock::model::LeaderLock;
     use jiff::SignedDuration;
 
     fn report(
@@ -217,7 +253,7 @@ mod tests {
             strategy: strategy.map(Into::into),
             ..LeaderLock::sample("ns", "l", Some(holder))
         };
-        let state = crate::lease::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
+        let state = crate::lock::model::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
         LockReport {
             lock,
             expiry,
@@ -269,14 +305,14 @@ mod tests {
     fn evict_stops_the_pod_and_force_frees_with_a_warning() {
         assert_eq!(
             plan(&report("p-1", LIVE, alive(), None), &ask(true, false)),
-            Plan::Evict {
+            Plan::Act(Step::Evict {
                 namespace: "ns".into(),
                 pod: "p-1".into()
-            }
+            })
         );
         assert!(matches!(
             plan(&report("p-1", LIVE, alive(), None), &ask(false, true)),
-            Plan::ForceFree(_)
+            Plan::Act(Step::ForceFree(_))
         ));
         // An unmapped holder has no pod to evict.
         assert!(matches!(
@@ -292,14 +328,14 @@ mod tests {
     fn expired_or_orphaned_locks_are_freed_and_empty_ones_left_alone() {
         assert!(matches!(
             plan(&report("p-1", DEAD, alive(), None), &ask(false, false)),
-            Plan::Free(_)
+            Plan::Act(Step::Free(_))
         ));
         let gone = Some(HolderPod::Gone {
             pod: "p-1".into(),
-            owner: "ReplicaSet/p".into(),
+            owner: crate::k8s::WorkloadRef::new("ReplicaSet", "p"),
         });
         assert!(
-            matches!(plan(&report("p-1", LIVE, gone, None), &ask(false, false)), Plan::Free(r) if r.contains("gone"))
+            matches!(plan(&report("p-1", LIVE, gone, None), &ask(false, false)), Plan::Act(Step::Free(r)) if r.contains("gone"))
         );
         assert!(matches!(
             plan(&report("", LIVE, None, None), &ask(false, false)),
@@ -323,7 +359,7 @@ mod tests {
         };
         assert!(matches!(
             plan(&report("p-1", DEAD, alive(), None), &matching),
-            Plan::Free(_)
+            Plan::Act(Step::Free(_))
         ));
     }
 
@@ -392,7 +428,7 @@ mod tests {
         // p-3 has the oldest emulation version: the server would elect it, so --to may ask.
         assert_eq!(
             plan(&report("p-1", LIVE, alive(), oldest), &to("p-3")),
-            Plan::Prefer("p-3".into())
+            Plan::Act(Step::Prefer("p-3".into()))
         );
         // p-2 would only interrupt p-1: the election picks p-3 again.
         assert!(
@@ -419,14 +455,14 @@ mod tests {
                 &report("p-1", LIVE, alive(), Some("example.com/by-zone")),
                 &to(false)
             ),
-            Plan::Prefer("p-2".into())
+            Plan::Act(Step::Prefer("p-2".into()))
         );
         assert!(
             matches!(plan(&report("p-1", LIVE, alive(), None), &to(false)), Plan::Refuse(r) if r.contains("coordinated"))
         );
         assert!(matches!(
             plan(&report("p-1", LIVE, alive(), None), &to(true)),
-            Plan::ForceHolder { .. }
+            Plan::Act(Step::ForceHolder { .. })
         ));
     }
 }

@@ -10,12 +10,14 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
 use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod};
-use kube::Api;
 use kube::api::ListParams;
 
-use crate::cluster::{Action, Cluster};
+use super::handover::Candidate;
+use super::holder::{self, HolderPod, PodSummary};
+use super::model::{self, LeaderLock, LockKind, LockReport};
 use crate::error::{Error, Result, tolerate_withheld};
-use crate::lease::{self, Expiry, HolderPod, LeaderLock, LockKind, PodSummary, State};
+use crate::k8s::{OwnerKind, WorkloadRef};
+use crate::kube::{Action, Cluster, Selectors};
 
 /// Holder lookups in flight at once. Each is one small GET on its own HTTP/1.1 connection
 /// (kube's client speaks no HTTP/2), so this bounds connections too. Measured with 303 holders
@@ -35,15 +37,32 @@ pub struct Scope<'a> {
     pub all_leases: bool,
 }
 
-/// One lock and everything `status` says about it.
-#[derive(Debug, Clone)]
-pub struct LockReport {
-    pub lock: LeaderLock,
-    pub expiry: Expiry,
-    pub holder_pod: Option<HolderPod>,
-    pub state: State,
-    /// Coordinated leader election: the LeaseCandidates naming this lease.
-    pub candidates: Vec<String>,
+impl Scope<'_> {
+    /// The server-side label and field selectors for one lock kind. Node heartbeats are one
+    /// lease per node, so unless asked for they are filtered out on the server and never
+    /// decoded. Shared by the LIST here and the WATCH of `status -w`.
+    pub fn selectors(&self, kind: LockKind) -> Selectors {
+        let fields = match self.name {
+            Some(name) => Some(format!("metadata.name={name}")),
+            None if kind == LockKind::Lease && self.namespace.is_none() && !self.all_leases => {
+                Some(format!(
+                    "metadata.namespace!={}",
+                    model::NODE_LEASE_NAMESPACE
+                ))
+            }
+            None => None,
+        };
+        Selectors {
+            labels: self.selector.map(str::to_string),
+            fields,
+        }
+    }
+
+    /// Whether Leases that elect nobody (node heartbeats, API-server identities) are shown too:
+    /// when every lease was asked for, or one was named.
+    pub fn shows_all_leases(&self) -> bool {
+        self.all_leases || self.name.is_some()
+    }
 }
 
 /// Every lock in scope, judged at one server instant, plus what could not be read.
@@ -77,9 +96,9 @@ pub async fn list(cluster: &Cluster, scope: Scope<'_>) -> Result<Listed> {
     let mut withheld = Vec::new();
     let (leases, configmaps, endpoints, candidates) = futures::join!(
         list_leases(cluster, scope),
-        list_legacy::<ConfigMap>(cluster, scope, LockKind::ConfigMap, "configmaps"),
-        list_legacy::<Endpoints>(cluster, scope, LockKind::Endpoints, "endpoints"),
-        list_candidates(cluster, scope),
+        list_legacy::<ConfigMap>(cluster, scope, LockKind::ConfigMap),
+        list_legacy::<Endpoints>(cluster, scope, LockKind::Endpoints),
+        candidates_by_lease(cluster, scope.namespace),
     );
     let mut locks = leases?;
     for (kind, legacy) in [
@@ -154,20 +173,12 @@ pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> R
         .into_iter()
         .zip(holders)
         .map(|(lock, holder_pod)| {
-            let expiry = lock.expiry(now);
-            let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
             let mut names = candidates
                 .get(&(lock.namespace.clone(), lock.name.clone()))
                 .cloned()
                 .unwrap_or_default();
             names.sort();
-            LockReport {
-                expiry,
-                holder_pod,
-                state,
-                candidates: names,
-                lock,
-            }
+            LockReport::judge(lock, holder_pod, names, now)
         })
         .collect();
     Ok(Inventory {
@@ -183,15 +194,7 @@ pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> R
 pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<(LockReport, Option<String>)> {
     let (mut holders, notice) = resolve_holders(cluster, std::slice::from_ref(&lock), None).await?;
     let holder_pod = holders.pop().flatten();
-    let expiry = lock.expiry(cluster.server_now());
-    let state = lease::state(expiry, holder_pod.as_ref().unwrap_or(&HolderPod::Unmapped));
-    let report = LockReport {
-        lock,
-        expiry,
-        holder_pod,
-        state,
-        candidates: Vec::new(),
-    };
+    let report = LockReport::judge(lock, holder_pod, Vec::new(), cluster.server_now());
     Ok((report, notice))
 }
 
@@ -202,53 +205,15 @@ fn scope_words(namespace: Option<&str>) -> String {
     }
 }
 
-/// The server-side selectors for one lock kind in a scope: (labels, fields). Node heartbeats
-/// are one lease per node, so unless asked for they are filtered out on the server and never
-/// decoded. Shared by the LIST here and the WATCH of `status -w`.
-pub fn selectors(scope: Scope<'_>, kind: LockKind) -> (Option<String>, Option<String>) {
-    let labels = scope.selector.map(str::to_string);
-    let fields = match scope.name {
-        Some(name) => Some(format!("metadata.name={name}")),
-        None if kind == LockKind::Lease && scope.namespace.is_none() && !scope.all_leases => Some(
-            format!("metadata.namespace!={}", lease::NODE_LEASE_NAMESPACE),
-        ),
-        None => None,
-    };
-    (labels, fields)
-}
-
-/// Whether Leases that elect nobody (node heartbeats, API-server identities) are shown too:
-/// when every lease was asked for, or one was named.
-pub fn shows_all_leases(scope: Scope<'_>) -> bool {
-    scope.all_leases || scope.name.is_some()
-}
-
-fn list_params(scope: Scope<'_>, kind: LockKind) -> ListParams {
-    let (labels, fields) = selectors(scope, kind);
-    let mut params = ListParams::default();
-    if let Some(labels) = labels {
-        params = params.labels(&labels);
-    }
-    if let Some(fields) = fields {
-        params = params.fields(&fields);
-    }
-    params
-}
-
 async fn list_leases(cluster: &Cluster, scope: Scope<'_>) -> Result<Vec<LeaderLock>> {
-    let action = Action {
-        verb: "list",
-        resource: "leases",
-        namespace: scope.namespace,
-        name: None,
-    };
-    let params = list_params(scope, LockKind::Lease);
+    let action = Action::list("leases", scope.namespace);
+    let params = scope.selectors(LockKind::Lease).list_params();
     let leases = cluster
         .list_all(&cluster.api::<Lease>(scope.namespace), &params, action)
         .await?;
     Ok(leases
         .iter()
-        .filter(|l| shows_all_leases(scope) || lease::is_leader_election_lease(l))
+        .filter(|l| scope.shows_all_leases() || model::is_leader_election_lease(l))
         .map(LeaderLock::from_lease)
         .collect())
 }
@@ -258,7 +223,6 @@ async fn list_legacy<K>(
     cluster: &Cluster,
     scope: Scope<'_>,
     kind: LockKind,
-    resource: &'static str,
 ) -> Result<Vec<LeaderLock>>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
@@ -267,17 +231,11 @@ where
         + std::fmt::Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
-    let action = Action {
-        verb: "list",
-        resource,
-        namespace: scope.namespace,
-        name: None,
-    };
     let items = cluster
         .list_all_metadata(
             &cluster.api::<K>(scope.namespace),
-            &list_params(scope, kind),
-            action,
+            &scope.selectors(kind).list_params(),
+            Action::list(kind.plural(), scope.namespace),
         )
         .await?;
     Ok(items
@@ -286,23 +244,28 @@ where
         .collect())
 }
 
-/// LeaseCandidates by (namespace, lease name).
-async fn list_candidates(
+/// Every LeaseCandidate in a namespace, or in all (`None`).
+async fn lease_candidates(
     cluster: &Cluster,
-    scope: Scope<'_>,
+    namespace: Option<&str>,
+) -> Result<Vec<LeaseCandidate>> {
+    let api = cluster.api::<LeaseCandidate>(namespace);
+    cluster
+        .list_all(
+            &api,
+            &ListParams::default(),
+            Action::list("leasecandidates", namespace),
+        )
+        .await
+}
+
+/// LeaseCandidate names by (namespace, lease name).
+async fn candidates_by_lease(
+    cluster: &Cluster,
+    namespace: Option<&str>,
 ) -> Result<HashMap<(String, String), Vec<String>>> {
-    let action = Action {
-        verb: "list",
-        resource: "leasecandidates",
-        namespace: scope.namespace,
-        name: None,
-    };
-    let api = cluster.api::<LeaseCandidate>(scope.namespace);
-    let items = cluster
-        .list_all(&api, &ListParams::default(), action)
-        .await?;
     let mut by_lease: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for candidate in items {
+    for candidate in lease_candidates(cluster, namespace).await? {
         let namespace = candidate.metadata.namespace.clone().unwrap_or_default();
         let lease_name = candidate
             .spec
@@ -317,11 +280,24 @@ async fn list_candidates(
     Ok(by_lease)
 }
 
+/// The LeaseCandidates of one lease, as the API server's election weighs them.
+pub async fn candidates_of(
+    cluster: &Cluster,
+    namespace: &str,
+    lease: &str,
+) -> Result<Vec<Candidate>> {
+    Ok(lease_candidates(cluster, Some(namespace))
+        .await?
+        .into_iter()
+        .filter_map(|c| Candidate::of_lease(c, lease))
+        .collect())
+}
+
 /// (namespace, pod name the identity points at)
 type HolderKey = (String, String);
 
 fn holder_key(lock: &LeaderLock) -> Option<HolderKey> {
-    let pod = lock.holder().and_then(lease::holder_pod_name)?;
+    let pod = lock.holder().and_then(holder::holder_pod_name)?;
     Some((lock.namespace.clone(), pod.to_string()))
 }
 
@@ -404,14 +380,10 @@ async fn resolve_holders(
 }
 
 async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Pod>> {
-    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
-    let action = Action {
-        verb: "get",
-        resource: "pods",
-        namespace: Some(namespace),
-        name: None,
-    };
-    cluster.call(pods.get_opt(name), action).await
+    let pods = cluster.api::<Pod>(Some(namespace));
+    cluster
+        .call(pods.get_opt(name), Action::get("pods", Some(namespace)))
+        .await
 }
 
 /// A pod by name: from `known` when the caller listed every pod in scope, else one GET.
@@ -424,10 +396,10 @@ async fn find_pod(
     Ok(match known {
         Some(pods) => pods
             .get(&(namespace.to_string(), name.to_string()))
-            .map(|pod| summarize(pod)),
+            .map(|pod| holder::summarize(pod)),
         None => get_pod(cluster, namespace, name)
             .await?
-            .map(|pod| summarize(&pod)),
+            .map(|pod| holder::summarize(&pod)),
     })
 }
 
@@ -449,15 +421,9 @@ async fn lookup(
     }
     // Nodes and owners are looked up as far as RBAC lets us; what it withholds is said once.
     let mut withheld = None;
-    let nodes: Api<Node> = Api::all(cluster.client.clone());
-    let node_action = Action {
-        verb: "get",
-        resource: "nodes",
-        namespace: None,
-        name: None,
-    };
+    let nodes = cluster.cluster_api::<Node>();
     match cluster
-        .call(nodes.get_metadata_opt(pod_name), node_action)
+        .call(nodes.get_metadata_opt(pod_name), Action::get("nodes", None))
         .await
     {
         Ok(Some(_)) => return Ok(Lookup::Node),
@@ -465,16 +431,16 @@ async fn lookup(
         Err(err) if err.is_withheld() => withheld = Some(err),
         Err(err) => return Err(err),
     }
-    for (kind, owner) in lease::owner_candidates(pod_name) {
+    for (kind, owner) in holder::owner_candidates(pod_name) {
         let exists = match kind {
-            "ReplicaSet" => {
+            OwnerKind::ReplicaSet => {
                 cluster
-                    .exists::<ReplicaSet>(namespace, owner, "replicasets")
+                    .exists::<ReplicaSet>(namespace, owner, kind.resource())
                     .await
             }
-            _ => {
+            OwnerKind::StatefulSet => {
                 cluster
-                    .exists::<StatefulSet>(namespace, owner, "statefulsets")
+                    .exists::<StatefulSet>(namespace, owner, kind.resource())
                     .await
             }
         };
@@ -482,7 +448,7 @@ async fn lookup(
             Ok(true) => {
                 let gone = HolderPod::Gone {
                     pod: pod_name.to_string(),
-                    owner: format!("{kind}/{owner}"),
+                    owner: WorkloadRef::new(kind.as_str(), owner),
                 };
                 return Ok(Lookup::Pod(gone));
             }
@@ -501,124 +467,9 @@ async fn lookup(
     })
 }
 
-/// What `status` shows of a pod, including the workload that owns it.
-pub fn summarize(pod: &Pod) -> PodSummary {
-    let status = pod.status.as_ref();
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|conditions| {
-            conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-        });
-    let restarts = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .map_or(0, |statuses| statuses.iter().map(|c| c.restart_count).sum());
-    PodSummary {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        phase: status.and_then(|s| s.phase.clone()),
-        ready,
-        node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-        restarts,
-        started: status.and_then(|s| s.start_time.as_ref()).map(|t| t.0),
-        workload: workload_of(pod),
-    }
-}
-
-/// The controlling workload. A ReplicaSet named `<deployment>-<pod-template-hash>` belongs to that
-/// Deployment (the naming the Deployment controller guarantees), so no extra request is needed.
-fn workload_of(pod: &Pod) -> Option<String> {
-    let owner = pod
-        .metadata
-        .owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.controller == Some(true))?;
-    if owner.kind == "ReplicaSet"
-        && let Some(hash) = pod
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get("pod-template-hash"))
-        && let Some(deployment) = owner.name.strip_suffix(&format!("-{hash}"))
-    {
-        return Some(format!("Deployment/{deployment}"));
-    }
-    Some(format!("{}/{}", owner.kind, owner.name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{ContainerStatus, PodCondition, PodSpec, PodStatus};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-    use std::collections::BTreeMap;
-
-    fn pod(owner_kind: &str, owner: &str, hash: Option<&str>, ready: &str) -> Pod {
-        Pod {
-            metadata: ObjectMeta {
-                name: Some("p".into()),
-                namespace: Some("ns".into()),
-                labels: hash
-                    .map(|h| BTreeMap::from([("pod-template-hash".to_string(), h.to_string())])),
-                owner_references: Some(vec![OwnerReference {
-                    kind: owner_kind.into(),
-                    name: owner.into(),
-                    controller: Some(true),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
-            spec: Some(PodSpec {
-                node_name: Some("n1".into()),
-                ..Default::default()
-            }),
-            status: Some(PodStatus {
-                phase: Some("Running".into()),
-                conditions: Some(vec![PodCondition {
-                    type_: "Ready".into(),
-                    status: ready.into(),
-                    ..Default::default()
-                }]),
-                container_statuses: Some(vec![
-                    ContainerStatus {
-                        restart_count: 2,
-                        ..Default::default()
-                    },
-                    ContainerStatus {
-                        restart_count: 1,
-                        ..Default::default()
-                    },
-                ]),
-                ..Default::default()
-            }),
-        }
-    }
-
-    #[test]
-    fn summaries_name_the_deployment_behind_a_replicaset() {
-        let summary = summarize(&pod(
-            "ReplicaSet",
-            "web-5d8f9c7b6",
-            Some("5d8f9c7b6"),
-            "True",
-        ));
-        assert_eq!(summary.workload.as_deref(), Some("Deployment/web"));
-        assert!(summary.ready);
-        assert_eq!(summary.restarts, 3);
-        assert_eq!(summary.node.as_deref(), Some("n1"));
-    }
-
-    #[test]
-    fn other_owners_are_named_as_they_are() {
-        let summary = summarize(&pod("StatefulSet", "db", None, "False"));
-        assert_eq!(summary.workload.as_deref(), Some("StatefulSet/db"));
-        assert!(!summary.ready);
-        // A ReplicaSet without the Deployment naming stays a ReplicaSet.
-        let bare = summarize(&pod("ReplicaSet", "standalone", Some("abc"), "True"));
-        assert_eq!(bare.workload.as_deref(), Some("ReplicaSet/standalone"));
-    }
 
     #[test]
     fn holders_are_keyed_by_pod_name_without_uuid() {

@@ -1,156 +1,18 @@
-//! `status`: every leader-election lock in scope — who holds it, the holder's pod, its state,
-//! and how long the hold lasts by the API server's clock.
-
-mod watch;
-
-use std::io::Write;
+//! What `status` prints: the lock table, the detail view of one lock, the `LockList`
+//! document of `-o json|yaml`, and the event lines of `--watch -o json`.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::cli::{OutputFormat, StatusArgs};
-use crate::cluster::{self, SKEW_WARNING};
-use crate::commands::Context;
-use crate::error::{Error, Result};
-use crate::lease::{Expiry, HolderPod, PodSummary, State};
-use crate::locks::{self, Inventory, LockReport, Scope};
-use crate::render::{self, TableCell, Tone};
-
-pub async fn run(args: &StatusArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
-    let format = ctx.global.output.unwrap_or(OutputFormat::Table);
-    if format == OutputFormat::Sarif {
-        return Err(Error::usage(
-            "status cannot print -o sarif: use -o table, wide, json, yaml or name",
-        ));
-    }
-    if args.name.is_some() && ctx.global.all_namespaces {
-        return Err(Error::usage(
-            "a lock NAME lives in one namespace: use -n NAMESPACE instead of -A",
-        ));
-    }
-    if args.watch && matches!(format, OutputFormat::Yaml | OutputFormat::Name) {
-        return Err(Error::usage(
-            "status --watch prints a table or, with -o json, one JSON object per line",
-        ));
-    }
-    let cluster = cluster::connect(&ctx.global).await?;
-    let namespace =
-        (!ctx.global.all_namespaces).then(|| cluster.namespace(&ctx.global).to_string());
-    let scope = Scope {
-        namespace: namespace.as_deref(),
-        name: args.name.as_deref(),
-        selector: args.selector.as_deref(),
-        all_leases: args.all_leases,
-    };
-    // Nothing is printed until everything is read: no half-drawn tables.
-    let inventory = locks::gather(&cluster, scope)
-        .await
-        .map_err(|err| match err {
-            // Only the label selector comes from the user in these LISTs: a 400 is about it.
-            Error::Api {
-                status: 400,
-                server_said,
-                ..
-            } if args.selector.is_some() => Error::usage(format!(
-                "invalid -l/--selector {:?}: the API server could not parse it ({server_said})",
-                args.selector.as_deref().unwrap_or_default(),
-            )),
-            other => other,
-        })?;
-    tracing::info!("{} requests", cluster.request_count());
-
-    for notice in &inventory.notices {
-        render::warn(notice);
-    }
-    if let Some(skew) = cluster.clock_skew().filter(|s| s.abs() > SKEW_WARNING) {
-        render::warn(&format!(
-            "the local clock is {} {} the API server's; times shown use the server's clock",
-            render::age(skew.abs()),
-            if skew.is_negative() {
-                "behind"
-            } else {
-                "ahead of"
-            }
-        ));
-    }
-
-    if args.watch {
-        let json = format == OutputFormat::Json;
-        if json {
-            serde_json::to_writer(&mut *out, &LockList::new(&inventory))
-                .map_err(|e| Error::Output(e.into()))?;
-            out.write_all(b"\n")?;
-        } else if !inventory.reports.is_empty() {
-            let wide = format == OutputFormat::Wide;
-            out.write_all(table(&inventory, namespace.is_none(), wide, ctx).as_bytes())?;
-        }
-        out.flush()?;
-        return watch::follow(&cluster, scope, inventory, json, out).await;
-    }
-
-    match format {
-        OutputFormat::Json | OutputFormat::Yaml => render::document(
-            &LockList::new(&inventory),
-            format == OutputFormat::Yaml,
-            out,
-        ),
-        OutputFormat::Name => {
-            for report in &inventory.reports {
-                let lock = &report.lock;
-                writeln!(
-                    out,
-                    "{}/{}/{}",
-                    lock.kind.resource(),
-                    lock.namespace,
-                    lock.name
-                )?;
-            }
-            Ok(())
-        }
-        OutputFormat::Table | OutputFormat::Wide | OutputFormat::Sarif => {
-            if args.name.is_some() {
-                let text = inventory
-                    .reports
-                    .iter()
-                    .map(|report| detail(report, inventory.now))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                out.write_all(text.as_bytes())?;
-                return Ok(());
-            }
-            if inventory.reports.is_empty() {
-                match &namespace {
-                    Some(ns) => eprintln!("No leader-election locks found in {ns} namespace."),
-                    None => eprintln!("No leader-election locks found."),
-                }
-                return Ok(());
-            }
-            let text = table(
-                &inventory,
-                namespace.is_none(),
-                format == OutputFormat::Wide,
-                ctx,
-            );
-            out.write_all(text.as_bytes())?;
-            Ok(())
-        }
-    }
-}
+use crate::lock::changes::Change;
+use crate::lock::holder::{HolderPod, PodSummary};
+use crate::lock::model::{Expiry, LockReport, State};
+use crate::lock::read::Inventory;
+use crate::options::Options;
+use crate::render::{self, ExpiryText, HolderPodText, TableCell, Tone};
 
 fn since(now: Timestamp, t: Option<Timestamp>) -> String {
     t.map_or("-".to_string(), |t| render::relative(now.duration_since(t)))
-}
-
-fn expires_cell(expiry: Expiry) -> TableCell {
-    match expiry {
-        Expiry::Released | Expiry::Unknown => "-".into(),
-        Expiry::Live { remaining } => {
-            TableCell::toned(format!("in {}", render::age(remaining)), Tone::Good)
-        }
-        Expiry::Expired { ago } => {
-            TableCell::toned(format!("expired {} ago", render::age(ago)), Tone::Bad)
-        }
-    }
 }
 
 fn state_cell(state: State) -> TableCell {
@@ -162,17 +24,6 @@ fn state_cell(state: State) -> TableCell {
     TableCell::toned(state.as_str(), tone)
 }
 
-/// The POD column: the holder's pod, `<gone>` when it was a controller's pod that no longer
-/// exists, `<unmapped>` when the identity names nothing in the cluster.
-fn pod_text(holder_pod: Option<&HolderPod>) -> String {
-    match holder_pod {
-        None => "-".to_string(),
-        Some(HolderPod::Found(pod)) => pod.name.clone(),
-        Some(HolderPod::Gone { pod, .. }) => format!("{pod} <gone>"),
-        Some(HolderPod::Unmapped) => "<unmapped>".to_string(),
-    }
-}
-
 fn found(holder_pod: Option<&HolderPod>) -> Option<&PodSummary> {
     match holder_pod {
         Some(HolderPod::Found(pod)) => Some(pod),
@@ -180,11 +31,18 @@ fn found(holder_pod: Option<&HolderPod>) -> Option<&PodSummary> {
     }
 }
 
+/// The holder pod's workload as `Kind/name`.
+fn workload(pod: Option<&PodSummary>) -> Option<String> {
+    pod.and_then(|p| p.workload.as_ref())
+        .map(ToString::to_string)
+}
+
 fn dash(value: Option<&str>) -> String {
     value.filter(|v| !v.is_empty()).unwrap_or("-").to_string()
 }
 
-fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, ctx: &Context) -> String {
+/// The lock table, kubectl style; `wide` adds the coordinated-election and workload columns.
+pub fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, options: &Options) -> String {
     let now = inventory.now;
     let mut headers = Vec::new();
     if all_namespaces {
@@ -224,10 +82,10 @@ fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, ctx: &Context)
             }
             row.push(lock.name.clone().into());
             row.push(lock.holder().unwrap_or("<none>").into());
-            row.push(pod_text(report.holder_pod.as_ref()).into());
+            row.push(HolderPodText(report.holder_pod.as_ref()).cell().into());
             row.push(state_cell(report.state));
             row.push(since(now, lock.renew_time).into());
-            row.push(expires_cell(report.expiry));
+            row.push(ExpiryText(report.expiry).cell());
             row.push(
                 lock.transitions
                     .map_or("-".to_string(), |t| t.to_string())
@@ -247,7 +105,7 @@ fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, ctx: &Context)
                 );
                 row.push(since(now, lock.acquire_time).into());
                 row.push(dash(pod.and_then(|p| p.node.as_deref())).into());
-                row.push(dash(pod.and_then(|p| p.workload.as_deref())).into());
+                row.push(dash(workload(pod).as_deref()).into());
                 row.push(dash(lock.strategy.as_deref()).into());
                 row.push(dash(lock.preferred_holder.as_deref()).into());
                 row.push(
@@ -262,7 +120,7 @@ fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, ctx: &Context)
             row
         })
         .collect();
-    render::table(&headers, rows, ctx.global.no_headers, ctx.palette)
+    render::table(&headers, rows, options.no_headers, options.palette)
 }
 
 /// What a failover would cost right now, in words.
@@ -283,7 +141,7 @@ fn failover(report: &LockReport) -> String {
 }
 
 /// `status NAME`: a describe-style view of one lock.
-fn detail(report: &LockReport, now: Timestamp) -> String {
+pub fn detail(report: &LockReport, now: Timestamp) -> String {
     let lock = &report.lock;
     let at = |t: Option<Timestamp>| match t {
         Some(t) => format!("{} ({})", t, render::relative(now.duration_since(t))),
@@ -301,51 +159,27 @@ fn detail(report: &LockReport, now: Timestamp) -> String {
         ),
         ("Acquired", at(lock.acquire_time)),
         ("Renewed", at(lock.renew_time)),
-        (
-            "Expires",
-            match (lock.expires_at(), report.expiry) {
-                (Some(t), Expiry::Live { remaining }) => {
-                    format!("{t} (in {})", render::age(remaining))
-                }
-                (Some(t), Expiry::Expired { ago }) => {
-                    format!("{t} (expired {} ago)", render::age(ago))
-                }
-                (Some(t), _) => t.to_string(),
-                (None, _) => "-".to_string(),
-            },
-        ),
+        ("Expires", ExpiryText(report.expiry).at(lock.expires_at())),
         (
             "Transitions",
             lock.transitions.map_or("-".to_string(), |t| t.to_string()),
         ),
         ("Created", at(lock.created)),
+        (
+            "Holder pod",
+            HolderPodText(report.holder_pod.as_ref()).explained(),
+        ),
     ];
-    match report.holder_pod.as_ref() {
-        None => fields.push(("Holder pod", "-".to_string())),
-        Some(HolderPod::Unmapped) => {
-            fields.push((
-                "Holder pod",
-                "<unmapped> (the identity names no pod or node in this cluster)".to_string(),
-            ));
-        }
-        Some(HolderPod::Gone { pod, owner }) => {
-            fields.push((
-                "Holder pod",
-                format!("{pod} is gone ({owner} still exists)"),
-            ));
-        }
-        Some(HolderPod::Found(pod)) => {
-            fields.push(("Holder pod", format!("{}/{}", pod.namespace, pod.name)));
-            fields.push(("  Phase", dash(pod.phase.as_deref())));
-            fields.push((
-                "  Ready",
-                if pod.ready { "True" } else { "False" }.to_string(),
-            ));
-            fields.push(("  Node", dash(pod.node.as_deref())));
-            fields.push(("  Restarts", pod.restarts.to_string()));
-            fields.push(("  Started", at(pod.started)));
-            fields.push(("Workload", dash(pod.workload.as_deref())));
-        }
+    if let Some(pod) = found(report.holder_pod.as_ref()) {
+        fields.push(("  Phase", dash(pod.phase.as_deref())));
+        fields.push((
+            "  Ready",
+            if pod.ready { "True" } else { "False" }.to_string(),
+        ));
+        fields.push(("  Node", dash(pod.node.as_deref())));
+        fields.push(("  Restarts", pod.restarts.to_string()));
+        fields.push(("  Started", at(pod.started)));
+        fields.push(("Workload", dash(workload(Some(pod)).as_deref())));
     }
     if lock.strategy.is_some() || !report.candidates.is_empty() {
         fields.push(("Strategy", dash(lock.strategy.as_deref())));
@@ -373,7 +207,7 @@ fn detail(report: &LockReport, now: Timestamp) -> String {
 /// `-o json|yaml` schema, `kind: LockList` (documented in the README; fields are only added).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LockList {
+pub struct LockList {
     api_version: &'static str,
     kind: &'static str,
     /// "Now" as the API server's clock had it; every expiry is judged against it.
@@ -424,7 +258,7 @@ struct PodItem {
 }
 
 impl LockList {
-    fn new(inventory: &Inventory) -> Self {
+    pub fn new(inventory: &Inventory) -> Self {
         LockList {
             api_version: render::API_VERSION,
             kind: "LockList",
@@ -438,37 +272,30 @@ impl LockList {
 impl LockItem {
     fn new(report: &LockReport) -> Self {
         let lock = &report.lock;
-        let (holder_pod_status, holder_pod) = match &report.holder_pod {
-            None => (None, None),
-            Some(HolderPod::Unmapped) => (Some("Unmapped"), None),
-            Some(HolderPod::Gone { pod, owner }) => (
-                Some("Gone"),
-                Some(PodItem {
-                    name: pod.clone(),
-                    namespace: lock.namespace.clone(),
-                    owner: Some(owner.clone()),
-                    phase: None,
-                    ready: None,
-                    node: None,
-                    restarts: None,
-                    start_time: None,
-                    workload: None,
-                }),
-            ),
-            Some(HolderPod::Found(pod)) => (
-                Some("Found"),
-                Some(PodItem {
-                    name: pod.name.clone(),
-                    namespace: pod.namespace.clone(),
-                    owner: None,
-                    phase: pod.phase.clone(),
-                    ready: Some(pod.ready),
-                    node: pod.node.clone(),
-                    restarts: Some(pod.restarts),
-                    start_time: pod.started,
-                    workload: pod.workload.clone(),
-                }),
-            ),
+        let holder_pod = match &report.holder_pod {
+            None | Some(HolderPod::Unmapped) => None,
+            Some(HolderPod::Gone { pod, owner }) => Some(PodItem {
+                name: pod.clone(),
+                namespace: lock.namespace.clone(),
+                owner: Some(owner.to_string()),
+                phase: None,
+                ready: None,
+                node: None,
+                restarts: None,
+                start_time: None,
+                workload: None,
+            }),
+            Some(HolderPod::Found(pod)) => Some(PodItem {
+                name: pod.name.clone(),
+                namespace: pod.namespace.clone(),
+                owner: None,
+                phase: pod.phase.clone(),
+                ready: Some(pod.ready),
+                node: pod.node.clone(),
+                restarts: Some(pod.restarts),
+                start_time: pod.started,
+                workload: workload(Some(pod)),
+            }),
         };
         LockItem {
             kind: lock.kind.as_str(),
@@ -476,18 +303,13 @@ impl LockItem {
             name: lock.name.clone(),
             state: report.state.as_str(),
             holder_identity: lock.holder().map(str::to_string),
-            holder_pod_status,
+            holder_pod_status: HolderPodText(report.holder_pod.as_ref()).status(),
             holder_pod,
             lease_duration_seconds: lock.lease_duration.map(|d| d.as_secs()),
             acquire_time: lock.acquire_time,
             renew_time: lock.renew_time,
             expire_time: lock.expires_at(),
-            expiry: match report.expiry {
-                Expiry::Released => "Released",
-                Expiry::Live { .. } => "Live",
-                Expiry::Expired { .. } => "Expired",
-                Expiry::Unknown => "Unknown",
-            },
+            expiry: report.expiry.as_str(),
             lease_transitions: lock.transitions,
             creation_timestamp: lock.created,
             strategy: lock.strategy.clone(),
@@ -498,10 +320,22 @@ impl LockItem {
     }
 }
 
+/// A JSON line of `-w -o json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventLine<'a> {
+    pub time: Timestamp,
+    pub kind: &'static str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    #[serde(flatten)]
+    pub change: &'a Change,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lease::{self, LeaderLock};
+    use crate::lock::model::{self, LeaderLock};
 
     fn report(
         name: &str,
@@ -517,7 +351,7 @@ mod tests {
             ..LeaderLock::sample("kube-system", name, holder)
         };
         let expiry = lock.expiry(now);
-        let state = lease::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
+        let state = model::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
         LockReport {
             lock,
             expiry,
@@ -532,7 +366,7 @@ mod tests {
         let now: Timestamp = "2026-01-01T01:00:10Z".parse().unwrap();
         let gone = HolderPod::Gone {
             pod: "b-0".into(),
-            owner: "StatefulSet/b".into(),
+            owner: crate::k8s::WorkloadRef::new("StatefulSet", "b"),
         };
         let inventory = Inventory {
             reports: vec![
@@ -591,5 +425,23 @@ mod tests {
             now,
         );
         assert!(expired.contains("no active leader now"), "{expired}");
+    }
+
+    #[test]
+    fn json_event_lines_are_flat_objects() {
+        let change = Change::Acquired {
+            holder: "p-1".into(),
+        };
+        let line = EventLine {
+            time: "2026-01-01T00:00:00Z".parse().unwrap(),
+            kind: "Lease",
+            namespace: "ns",
+            name: "l",
+            change: &change,
+        };
+        let value = serde_json::to_value(&line).unwrap();
+        assert_eq!(value["type"], "Acquired");
+        assert_eq!(value["holder"], "p-1");
+        assert_eq!(value["namespace"], "ns");
     }
 }
