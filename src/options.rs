@@ -50,8 +50,11 @@ impl Options {
 pub struct ClusterSettings {
     /// `--kubeconfig`; else `$KUBECONFIG`, else `~/.kube/config`, else in-cluster.
     pub kubeconfig: Option<PathBuf>,
+    /// `--context`; else the kubeconfig's current-context.
     pub context: Option<String>,
+    /// `--cluster`; else the context's.
     pub cluster: Option<String>,
+    /// `--user`; else the context's.
     pub user: Option<String>,
     /// `--as` / `--as-group`.
     pub impersonate: Option<Impersonation>,
@@ -108,7 +111,7 @@ impl Namespaces {
 
 /// `-o` as given. Every command accepts its own subset; asking for it validates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Output(pub Option<OutputFormat>);
+pub struct Output(Option<OutputFormat>);
 
 /// What `status` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,11 +49,6 @@ impl Class {
     pub fn must_not_run_twice(self) -> bool {
         matches!(self, Class::Strict | Class::Controller)
     }
-
-    /// Any kind of singleton: one instance, or one active instance.
-    pub fn singleton(self) -> bool {
-        self.must_not_run_twice() || self == Class::LeaderElected
-    }
 }
 
 /// How many pods a workload runs: its replicas, or its autoscaler's range.

@@ -1191,6 +1191,94 @@ mod tests {
     }
 
     #[test]
+    fn the_partly_broken_fixture_loses_only_its_bad_documents() {
+        let objects = parse(
+            "partly-broken.yaml",
+            include_str!("../../tests/fixtures/partly-broken.yaml"),
+        )
+        .unwrap();
+        assert_eq!(lines(&objects.cronjobs), vec![3, 36]);
+        let bad: Vec<(u64, String)> = objects
+            .unreadable
+            .iter()
+            .map(|u| {
+                (
+                    u.origin.line,
+                    u.reason.split(':').next().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bad,
+            vec![
+                (18, "invalid YAML at column 15".to_string()),
+                (
+                    20,
+                    "Deployment \"wrong\" does not match the Deployment schema".to_string()
+                ),
+                (26, "not a Kubernetes object (a string)".to_string()),
+            ]
+        );
+        assert_eq!(
+            objects.unknown_versions[0].object.to_string(),
+            "Deployment/fixtures/future"
+        );
+        assert_eq!(
+            objects.unknown_versions[0].origin.as_ref().unwrap().line,
+            28
+        );
+        assert_eq!(objects.unknown_versions.len(), 1);
+    }
+
+    #[test]
+    fn the_old_versions_fixture_is_read_with_the_defaults_of_each_version() {
+        let objects = parse(
+            "old-versions.yaml",
+            include_str!("../../tests/fixtures/old-versions.yaml"),
+        )
+        .unwrap();
+        assert!(objects.unreadable.is_empty(), "{:?}", objects.unreadable);
+        let removed: Vec<(String, &str)> = objects
+            .removed_versions
+            .iter()
+            .map(|r| (r.object.to_string(), r.api_version.as_str()))
+            .collect();
+        assert_eq!(
+            removed,
+            vec![
+                ("Deployment/old/legacy".to_string(), "extensions/v1beta1"),
+                (
+                    "PodDisruptionBudget/old/legacy".to_string(),
+                    "policy/v1beta1"
+                ),
+                (
+                    "PodDisruptionBudget/old/empty".to_string(),
+                    "policy/v1beta1"
+                ),
+                (
+                    "HorizontalPodAutoscaler/old/legacy".to_string(),
+                    "autoscaling/v2beta1"
+                ),
+                ("CronJob/old/legacy".to_string(), "batch/v1beta1"),
+            ]
+        );
+        let spec = objects.deployments[0].object.spec.as_ref().unwrap();
+        assert_eq!(
+            spec.selector.match_labels.as_ref().unwrap()["app"],
+            "legacy"
+        );
+        let rolling = spec
+            .strategy
+            .as_ref()
+            .unwrap()
+            .rolling_update
+            .as_ref()
+            .unwrap();
+        assert_eq!(rolling.max_surge, Some(IntOrString::Int(1)));
+        assert_eq!(lines(&objects.deployments), vec![6]);
+    }
+
+    #[test]
     fn wrong_types_lose_only_their_document() {
         let text = format!(
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: a}}\nspec: {{replicas: many}}\n---\n{DEPLOYMENT}"

@@ -194,7 +194,10 @@ fn grace_period_zero(j: &Judged<'_>, out: &mut Vec<Finding>) {
     let grace = w
         .pod_spec()
         .and_then(|s| s.termination_grace_period_seconds);
-    if j.class.class.singleton() && grace == Some(0) {
+    // A lease to release or work to finish: declared or leader-elected singletons. An inferred
+    // controller reconciles from the cluster state again wherever it was stopped.
+    let stateful = matches!(j.class.class, Class::Strict | Class::LeaderElected);
+    if stateful && grace == Some(0) {
         out.push(
             finding(
                 "grace-period-zero",

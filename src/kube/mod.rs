@@ -28,7 +28,7 @@ pub use errors::{Action, cause_chain};
 pub use list::Selectors;
 
 use crate::error::{Error, Result};
-use crate::options::ClusterSettings;
+use crate::options::{ClusterSettings, Namespaces};
 use clock::ServerClock;
 
 /// A connected cluster: the client plus what error messages and time arithmetic need.
@@ -110,10 +110,10 @@ impl Cluster {
     }
 
     /// The namespace a command that may span namespaces looks in: `None` for every one (`-A`).
-    pub fn scope(&self, namespaces: &crate::options::Namespaces) -> Option<String> {
+    pub fn scope(&self, namespaces: &Namespaces) -> Option<String> {
         match namespaces {
-            crate::options::Namespaces::All => None,
-            crate::options::Namespaces::One(given) => Some(self.namespace(given.as_deref())),
+            Namespaces::All => None,
+            Namespaces::One(given) => Some(self.namespace(given.as_deref())),
         }
     }
 

@@ -20,9 +20,12 @@ def rows(name):
 
 judged = {}
 missed = collections.Counter()
+info_only = collections.Counter()
 for verdict, rule, obj, file, *_ in rows("judged.tsv"):
     if verdict == "missed":
         missed[rule] += 1
+    elif verdict == "info":
+        info_only[rule] += 1
     else:
         judged[(rule, obj, file)] = verdict
 
@@ -39,11 +42,13 @@ for severity, rule, obj, where in rows("snapshot.tsv"):
 true = sum(c["true"] for c in counts.values())
 false = sum(c["false"] for c in counts.values())
 miss = sum(missed.values())
-print(f"{'rule':<24} {'true':>5} {'false':>6} {'missed':>7} {'info':>5}")
-for rule in sorted(set(counts) | set(missed)):
+only = sum(info_only.values())
+print(f"{'rule':<24} {'true':>5} {'false':>6} {'info-only':>10} {'missed':>7} {'infos':>6}")
+for rule in sorted(set(counts) | set(missed) | set(info_only)):
     c = counts[rule]
-    print(f"{rule:<24} {c['true']:>5} {c['false']:>6} {missed[rule]:>7} {c['info']:>5}")
+    print(f"{rule:<24} {c['true']:>5} {c['false']:>6} {info_only[rule]:>10} {missed[rule]:>7} {c['info']:>6}")
 precision = true / (true + false) if true + false else 0.0
-recall = true / (true + miss) if true + miss else 0.0
-print(f"errors and warnings: {true} true, {false} false, {miss} missed")
-print(f"precision {precision:.1%}, recall {recall:.1%}")
+problems = true + only + miss
+print(f"errors and warnings: {true} true, {false} false: precision {precision:.1%}")
+print(f"true problems: {problems}; reported {(true + only) / problems:.1%} "
+      f"({true / problems:.1%} at warning or above, {only} at info only, {miss} missed)")
