@@ -140,7 +140,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__audit)
-            opts="-f -n -A -o -v -h -V --filename --fail-on --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version explain help"
+            opts="-f -n -A -o -v -h -V --filename --fail-on --assume-singleton --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

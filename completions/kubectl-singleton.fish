@@ -93,6 +93,7 @@ yaml\t''
 name\t''
 sarif\t''"
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l assume-singleton -d 'Treat every single-replica workload as a strict singleton, whatever the evidence (by default a workload must show that it may never run twice)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l no-headers -d 'Don\'t print table headers'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'

@@ -96,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
+            [CompletionResult]::new('--assume-singleton', '--assume-singleton', [CompletionResultType]::ParameterName, 'Treat every single-replica workload as a strict singleton, whatever the evidence (by default a workload must show that it may never run twice)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Don''t print table headers')

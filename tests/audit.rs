@@ -1,6 +1,7 @@
 //! `audit -f` and `audit explain` through the real binary, over the shipped examples and
 //! tests/fixtures: exact rule IDs and objects, exit codes, formats.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -186,15 +187,15 @@ fn directories_lists_and_json_are_read_and_unknown_kinds_skipped() {
 
 #[test]
 fn bad_input_is_one_line_with_file_and_line_and_exit_3() {
+    // An unreadable document is skipped and named; the report of the rest is still printed.
     for (file, needle) in [
-        ("tests/fixtures/broken.yaml", "tests/fixtures/broken.yaml:"),
+        (
+            "tests/fixtures/broken.yaml",
+            "tests/fixtures/broken.yaml:5: invalid YAML at column 7",
+        ),
         (
             "tests/fixtures/wrong-type.yaml",
             "Deployment \"wrong\" does not match the Deployment schema",
-        ),
-        (
-            "tests/fixtures/missing.yaml",
-            "cannot read tests/fixtures/missing.yaml: no such file or directory",
         ),
     ] {
         let out = bin(&["audit", "-f", file]);
@@ -202,8 +203,111 @@ fn bad_input_is_one_line_with_file_and_line_and_exit_3() {
         assert_eq!(out.status.code(), Some(3), "{file}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle), "{file}: {err}");
-        assert!(out.stdout.is_empty());
+        assert!(
+            err.contains("(skipped, every other document was audited)"),
+            "{err}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout)
+                .starts_with("0 errors, 0 warnings, 0 info in 0 objects"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
+    // A file that cannot be read at all stops the audit before any report.
+    assert_input_error(
+        &bin(&["audit", "-f", "tests/fixtures/missing.yaml"]),
+        "cannot read tests/fixtures/missing.yaml: no such file or directory",
+    );
+}
+
+#[test]
+fn one_unreadable_document_never_hides_the_others() {
+    let out = bin(&[
+        "audit",
+        "-f",
+        "tests/fixtures/partly-broken.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let report = json(&out);
+    let skipped: Vec<u64> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 3, "{report}");
+    // Both good CronJobs, around the bad documents, were audited.
+    let cronjobs: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["kind"] == "CronJob")
+        .map(|f| f["object"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        cronjobs,
+        BTreeSet::from(["first".to_string(), "last".to_string()])
+    );
+    // A known kind at an unknown version is said, never skipped in silence.
+    assert!(
+        report["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("Deployment \"future\" has apiVersion apps/v2")),
+        "{report}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("Warning: skipped tests/fixtures/partly-broken.yaml:")
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("3 documents skipped (named above)"), "{err}");
+}
+
+#[test]
+fn removed_api_versions_are_audited_as_their_ga_version() {
+    let out = bin(&[
+        "audit",
+        "-f",
+        "tests/fixtures/old-versions.yaml",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let removed: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "removed-api-version")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        removed
+            .iter()
+            .any(|m| m.starts_with("extensions/v1beta1 is not served since Kubernetes 1.16")),
+        "{removed:?}"
+    );
+    assert!(
+        removed.iter().any(|m| m.starts_with("batch/v1beta1")),
+        "{removed:?}"
+    );
+    assert!(
+        removed.iter().any(|m| m.starts_with("policy/v1beta1")),
+        "{removed:?}"
+    );
 }
 
 #[test]
@@ -453,19 +557,20 @@ fn empty_binary_and_non_object_inputs_are_one_line_and_exit_3() {
         b"\x7fELF\x02\x01\x01\0\0\0\xff\xfe",
     )
     .unwrap();
-    std::fs::write(
-        dir.join("text.yaml"),
-        "kind: Service\n---\njust some text\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("text.yaml"), "just some text\n").unwrap();
     let path = |f: &str| dir.join(f).display().to_string();
     let run = |f: &str| bin(&["audit", "-f", &path(f)]);
     assert_input_error(&run("empty.yaml"), "no YAML or JSON documents in");
     assert_input_error(&run("comments.yaml"), "no YAML or JSON documents in");
     assert_input_error(&run("binary.yaml"), "binary.yaml: not a text file");
-    assert_input_error(
-        &run("text.yaml"),
-        "text.yaml:3: not a Kubernetes object (a string)",
+    // A document that is not an object is skipped and named like any unreadable document.
+    let text = run("text.yaml");
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert_eq!(text.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("text.yaml:1: not a Kubernetes object (a string)"),
+        "{err}"
     );
     // An empty directory is no input either.
     let empty_dir = scratch("empty-dir");
@@ -480,9 +585,13 @@ fn empty_binary_and_non_object_inputs_are_one_line_and_exit_3() {
 #[test]
 fn stdin_closed_early_is_one_line_and_exit_3() {
     assert_input_error(&audit_stdin(b""), "no YAML or JSON documents on stdin");
-    // The writer died in the middle of a document.
+    // The writer died in the middle of a document: it is named, and the rest (nothing) reported.
     let cut = b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {replicas: [1, 2";
-    assert_input_error(&audit_stdin(cut), "<stdin>:");
+    let out = audit_stdin(cut);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("<stdin>:4: invalid YAML at column"), "{err}");
 }
 
 #[test]

@@ -39,9 +39,17 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
             .as_ref()
             .map(|o| format!("{}:{}: ", o.file, o.line))
             .unwrap_or_default();
+        let name = match unknown.object.name.as_str() {
+            "" => "<unnamed>".to_string(),
+            name => format!("{name:?}"),
+        };
+        let version = match unknown.api_version.as_str() {
+            "" => "has no apiVersion".to_string(),
+            v => format!("has apiVersion {v}, which the audit cannot read"),
+        };
         warnings.push(format!(
-            "{at}{} {:?} has apiVersion {}, which the audit cannot read: not audited",
-            unknown.object.kind, unknown.object.name, unknown.api_version
+            "{at}{} {name} {version}: not audited",
+            unknown.object.kind
         ));
     }
     let judged = classify::classify(&objects, args.assume_singleton);

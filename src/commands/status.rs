@@ -13,6 +13,7 @@ use crate::commands::status_view::{self, EventLine, LockList};
 use crate::error::{Error, Result};
 use crate::kube::{self, Cluster, SKEW_WARNING};
 use crate::lock::changes::{Change, Tracked};
+use crate::lock::model::LockKind;
 use crate::lock::read::{self, Inventory, Scope};
 use crate::lock::watch::{self, LockId, Reading};
 use crate::options::{Namespaces, Options, StatusFormat};
@@ -185,7 +186,7 @@ async fn follow(
                     }
                 }
                 // Without the Lease watch there is nothing to follow; a legacy kind is said once.
-                Some(Reading::Denied(crate::lock::model::LockKind::Lease, err)) => return Err(err),
+                Some(Reading::Denied(LockKind::Lease, err)) => return Err(err),
                 Some(Reading::Denied(kind, err)) => {
                     if denied.insert(kind) {
                         palette.warn(&format!("legacy {} locks not followed: {err}", kind.as_str()));
