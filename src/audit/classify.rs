@@ -409,28 +409,22 @@ impl<'o> Index<'o> {
         }
         let token = w.pod_spec().and_then(|s| s.automount_service_account_token) != Some(false);
         let account = service_account(w);
-        if token && matches!(election, Election::Unset) {
-            if let Some(role) = self.grants_of(w).find_map(|g| {
-                g.rules
-                    .iter()
-                    .any(|r| grants_leases(r))
-                    .then(|| g.role.clone())
-            }) {
-                c.class = Class::LeaderElected;
+        let writes = if token { self.write_grant(w) } else { None };
+        if let Some(role) = self
+            .lease_grant(w)
+            .filter(|_| token && election == Election::Unset)
+        {
+            c.class = Class::LeaderElected;
+            c.evidence.push(format!(
+                "ServiceAccount {account} may write leases ({role})"
+            ));
+            if let Some((what, role)) = writes {
+                c.election_unconfirmed = true;
                 c.evidence.push(format!(
-                    "ServiceAccount {account} may write leases ({role})"
+                    "ServiceAccount {account} may {what} ({role}); no flag says leader election is on"
                 ));
-                if let Some((what, role)) = self
-                    .grants_of(w)
-                    .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
-                {
-                    c.election_unconfirmed = true;
-                    c.evidence.push(format!(
-                        "ServiceAccount {account} may {what} ({role}); no flag says leader election is on"
-                    ));
-                }
-                return c;
             }
+            return c;
         }
 
         // One replica from here on, unless something scales it.
@@ -474,14 +468,10 @@ impl<'o> Index<'o> {
         }
         c.evidence.insert(0, "replicas 1".into());
         let traffic = self.traffic_service(w);
-        let writes = if token {
-            self.grants_of(w)
-                .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
-        } else {
+        if !token {
             c.evidence
                 .push("automountServiceAccountToken: false (no API access)".into());
-            None
-        };
+        }
         if let Some(service) = &traffic {
             c.evidence_against = true;
             c.evidence.push(service.clone());
@@ -502,6 +492,20 @@ impl<'o> Index<'o> {
             (None, _, _) => {}
         }
         c
+    }
+
+    /// The role that lets a workload's ServiceAccount take a Lease.
+    fn lease_grant(&self, w: &Workload<'_>) -> Option<String> {
+        self.grants_of(w)
+            .find(|g| g.rules.iter().any(grants_leases))
+            .map(|g| g.role.clone())
+    }
+
+    /// What a workload's ServiceAccount may write that reconciles cluster state, and which role
+    /// grants it.
+    fn write_grant(&self, w: &Workload<'_>) -> Option<(String, String)> {
+        self.grants_of(w)
+            .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
     }
 
     /// What an environment variable taken from a ConfigMap resolves to, when the ConfigMap is in
@@ -837,20 +841,18 @@ fn leader_election(w: &Workload<'_>, resolve: impl Fn(&EnvVarSource) -> EnvValue
                 },
                 (value, None) => value.as_deref(),
             };
-            match value {
-                Some(value) => match (is_switch(&key), truth(value)) {
-                    (true, Some(true)) => {
-                        return Election::Enabled(format!("env {}={value}", env.name));
-                    }
-                    (true, Some(false)) => {
-                        return Election::Disabled(format!("env {}={value}", env.name));
-                    }
-                    _ if found == Election::Unset => {
-                        found = Election::Enabled(format!("env {}", env.name))
-                    }
-                    _ => {}
-                },
-                None => {}
+            let Some(value) = value else { continue };
+            match (is_switch(&key), truth(value)) {
+                (true, Some(true)) => {
+                    return Election::Enabled(format!("env {}={value}", env.name));
+                }
+                (true, Some(false)) => {
+                    return Election::Disabled(format!("env {}={value}", env.name));
+                }
+                _ if found == Election::Unset => {
+                    found = Election::Enabled(format!("env {}", env.name))
+                }
+                _ => {}
             }
         }
     }

@@ -1008,7 +1008,7 @@ mod tests {
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec: {selector: {}, template: {}}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: t}\n";
         let objects = parse("x.yaml", text).unwrap();
         assert_eq!(objects.deployments.len(), 1);
-        assert_eq!(objects.len(), 3);
+        assert_eq!(objects.count(), 3);
         assert_eq!(lines(&objects.deployments), vec![1]);
         // Each item of a list at its own line.
         assert_eq!(lines(&objects.services), vec![13, 16]);
@@ -1554,7 +1554,7 @@ mod tests {
                 ("ScaledObject/default/so".to_string(), "keda.sh/v1beta1", 16),
             ]
         );
-        assert_eq!(objects.len(), 0);
+        assert_eq!(objects.count(), 0);
         assert!(objects.unreadable.is_empty());
     }
 

@@ -217,7 +217,7 @@ pub struct ScrapeEndpoint {
 }
 
 impl Objects {
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.deployments.len()
             + self.statefulsets.len()
             + self.replicasets.len()

@@ -76,8 +76,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
             evidence: &j.class.evidence,
         })
         .collect();
-    let objects_read = objects.len();
-    let mut findings = findings;
+    let objects_read = objects.count();
     sort(&mut findings);
     for warning in &warnings {
         ctx.palette.warn(warning);
