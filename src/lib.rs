@@ -10,7 +10,7 @@ pub mod audit;
 pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod duration;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod k8s;
 pub(crate) mod kube;
 pub mod lock;

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::CronJob;
@@ -12,7 +15,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::audit::objects::{Located, ObjectRef, Objects};
+use crate::audit::objects::{Located, ObjectRef, Objects, WebhookService};
 use crate::error::{Result, tolerate_withheld};
 use crate::kube::{Action, Cluster};
 use crate::lock::holder::HolderPod;
@@ -96,6 +99,9 @@ where
 
 /// What the classifier loses without claims: ReadWriteOnce volumes as evidence of a singleton.
 const CLAIM_EVIDENCE: &str = "evidence from ReadWriteOnce claims";
+/// What it loses without webhook configurations: a Service that only answers the API server.
+const WEBHOOK_EVIDENCE: &str =
+    "evidence from admission webhooks (a Service they call serves no users)";
 /// What it loses without RBAC: leases and writes as evidence of leader election or a controller.
 const RBAC_EVIDENCE: &str = "evidence from RBAC (leader election, controllers)";
 
@@ -117,6 +123,7 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         pods,
         listed_locks,
         (pvcs, roles, role_bindings, cluster_roles, cluster_role_bindings),
+        (validating, mutating),
     ) = futures::join!(
         list::<Deployment>(cluster, namespace, "deployments", workload_rules),
         list::<StatefulSet>(cluster, namespace, "statefulsets", workload_rules),
@@ -156,6 +163,20 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
                 list_cluster::<ClusterRoleBinding>(cluster, "clusterrolebindings", RBAC_EVIDENCE),
             )
         },
+        async {
+            futures::join!(
+                list_cluster::<ValidatingWebhookConfiguration>(
+                    cluster,
+                    "validatingwebhookconfigurations",
+                    WEBHOOK_EVIDENCE
+                ),
+                list_cluster::<MutatingWebhookConfiguration>(
+                    cluster,
+                    "mutatingwebhookconfigurations",
+                    WEBHOOK_EVIDENCE
+                ),
+            )
+        },
     );
     let mut notices = Vec::new();
     let (services, services_notice) = services?;
@@ -172,6 +193,15 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
     let role_bindings = take(&mut notices, role_bindings?);
     let cluster_roles = take(&mut notices, cluster_roles?);
     let cluster_role_bindings = take(&mut notices, cluster_role_bindings?);
+    let webhook_services = take(&mut notices, validating?)
+        .iter()
+        .flat_map(|c| WebhookService::of_validating(&c.object))
+        .chain(
+            take(&mut notices, mutating?)
+                .iter()
+                .flat_map(|c| WebhookService::of_mutating(&c.object)),
+        )
+        .collect();
     let (pods, pods_notice) = pods?;
     let pods_listed = pods_notice.is_none();
     notices.extend(pods_notice);
@@ -204,6 +234,7 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         role_bindings,
         cluster_roles,
         cluster_role_bindings,
+        webhook_services,
         ..Objects::default()
     };
     notices.dedup();

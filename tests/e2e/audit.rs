@@ -383,6 +383,10 @@ fn live_audit_classifies_workloads_from_their_evidence() {
             account("reconciler"),
             deployment("reconciler", "reconciler", ", args: [--sync-period=1m]"),
             format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {ns}-reconciler}}\nrules: [{{apiGroups: [apps], resources: [deployments], verbs: [get, list, watch, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {ns}-reconciler}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {ns}-reconciler}}\nsubjects: [{{kind: ServiceAccount, name: reconciler, namespace: {ns}}}]\n"),
+            // A controller whose only Service answers an admission webhook: no users to keep up.
+            account("hooked"),
+            deployment("hooked", "hooked", ""),
+            format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: hooked, namespace: {ns}}}\nrules: [{{apiGroups: [''], resources: [configmaps], verbs: [get, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: hooked, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: hooked}}\nsubjects: [{{kind: ServiceAccount, name: hooked, namespace: {ns}}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: hooked-webhook, namespace: {ns}}}\nspec: {{selector: {{app: hooked}}, ports: [{{port: 443, targetPort: 9443}}]}}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: {ns}-hooked}}\nwebhooks:\n- name: hooked.example.invalid\n  clientConfig: {{service: {{namespace: {ns}, name: hooked-webhook}}}}\n  rules: [{{apiGroups: [example.invalid], apiVersions: [v1], operations: [CREATE], resources: [widgets]}}]\n  failurePolicy: Ignore\n  sideEffects: None\n  admissionReviewVersions: [v1]\n"),
             // One replica in its spec, but an HPA owns the count (2–4), and a PDB over it that
             // blocks drains whenever the HPA idles at its minimum.
             account("scaled"),
@@ -392,7 +396,8 @@ fn live_audit_classifies_workloads_from_their_evidence() {
         .concat(),
     );
     let (code, doc) = audit_json(&["audit", "-n", &ns, "-o", "json", "--fail-on", "warning"]);
-    // Only the controller's surge is a warning: exit 1 at --fail-on warning, 0 at error.
+    // Only the controllers' surges and the PDB at the HPA's minimum are warnings: exit 1 at
+    // --fail-on warning.
     assert_eq!(code, Some(1), "{doc}");
     let class_of = |name: &str| -> (String, Vec<String>) {
         let w = doc["workloads"]
@@ -431,6 +436,8 @@ fn live_audit_classifies_workloads_from_their_evidence() {
         )),
         "{why:?}"
     );
+    let (hooked, why) = class_of("hooked");
+    assert_eq!(hooked, "controller", "{why:?}");
     let (scaled, why) = class_of("scaled");
     assert_eq!(scaled, "scaled");
     assert_eq!(why[0], "scaled by HorizontalPodAutoscaler scaled/2–4 pods");
@@ -451,7 +458,8 @@ fn live_audit_classifies_workloads_from_their_evidence() {
         .collect();
     let expected: Vec<(String, String, String)> = [
         ("leader-no-standby", "elector", "info"),
-        ("pdb-blocks-drain", "scaled", "error"),
+        ("pdb-blocks-drain", "scaled", "warning"),
+        ("rollout-surge", "hooked", "warning"),
         ("rollout-surge", "reconciler", "warning"),
     ]
     .iter()
@@ -480,6 +488,11 @@ fn live_audit_classifies_workloads_from_their_evidence() {
         "delete",
         "clusterrole,clusterrolebinding",
         &format!("{ns}-reconciler"),
+    ]);
+    c.kubectl_ok(&[
+        "delete",
+        "validatingwebhookconfiguration",
+        &format!("{ns}-hooked"),
     ]);
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
