@@ -204,7 +204,7 @@ fn bad_input_is_one_line_with_file_and_line_and_exit_3() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle), "{file}: {err}");
         assert!(
-            err.contains("(skipped, every other document was audited)"),
+            err.contains("(skipped; every other document was audited)"),
             "{err}"
         );
         assert!(
@@ -266,7 +266,7 @@ fn one_unreadable_document_never_hides_the_others() {
         2,
         "{err}"
     );
-    assert!(err.contains("3 documents skipped (named above)"), "{err}");
+    assert!(err.contains("(skipped with 2 more named above; every other document was audited)"), "{err}");
 }
 
 #[test]

@@ -217,6 +217,8 @@ pub struct ScrapeEndpoint {
 }
 
 impl Objects {
+    /// The objects the rules judge (what the summary counts); claims, RBAC, ConfigMaps, webhook
+    /// configurations and ServiceMonitors are evidence, read but not judged.
     pub fn count(&self) -> usize {
         self.deployments.len()
             + self.statefulsets.len()
@@ -225,13 +227,7 @@ impl Objects {
             + self.hpas.len()
             + self.pdbs.len()
             + self.services.len()
-            + self.pvcs.len()
-            + self.roles.len()
-            + self.cluster_roles.len()
-            + self.role_bindings.len()
-            + self.cluster_role_bindings.len()
             + self.scaled_objects.len()
-            + self.service_monitors.len()
     }
 
     /// Adds another input's objects after these.

@@ -108,9 +108,9 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
             }
         }
         let others = if n > 1 {
-            format!("{n} documents skipped (named above), ")
+            format!("skipped with {} more named above; ", n - 1)
         } else {
-            "skipped, ".to_string()
+            "skipped; ".to_string()
         };
         return Err(Error::env(format!(
             "{}:{}: {} ({others}every other document was audited)",
