@@ -32,7 +32,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s n -
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -48,6 +48,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a 
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "drain-check" -d 'Per node: would `kubectl drain` get through now, and which PDB or singleton stops it'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s l -l selector -d 'Label selector to filter leases (e.g. app=scheduler,tier!=web)' -r
@@ -59,7 +60,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand stat
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -86,7 +87,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audi
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and not __fish_seen_subcommand_from explain help" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -109,7 +110,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audi
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand audit; and __fish_seen_subcommand_from explain" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -141,7 +142,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaf
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -168,7 +169,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand rele
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -185,6 +186,31 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand rele
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand release" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s l -l selector -d 'Label selector for the nodes (e.g. node.kubernetes.io/pool=blue)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l force -d 'Predict for `kubectl drain --force`: pods without a controller are deleted, and lost'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l delete-emptydir-data -d 'Predict for `kubectl drain --delete-emptydir-data`: emptyDir data is deleted with its pod'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l server-dry-run -d 'Also send each eviction to the API server with dryRun=All and show its answer (201, 429, 500) beside the prediction; nothing is evicted (needs create on pods/eviction)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l assume-singleton -d 'Treat every single-replica workload as a strict singleton, as audit --assume-singleton'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -193,7 +219,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)' -r -f -a "table\t''
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -205,10 +231,11 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "drain-check" -d 'Per node: would `kubectl drain` get through now, and which PDB or singleton stops it'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'

@@ -80,7 +80,8 @@ pub struct GlobalArgs {
     )]
     pub impersonate_groups: Vec<String>,
 
-    /// Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit)
+    /// Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit);
+    /// table, json, yaml (drain-check)
     #[arg(short = 'o', long, global = true, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
 
@@ -140,6 +141,8 @@ pub enum Command {
     Scaffold(ScaffoldArgs),
     /// Hand a lease over without two leaders, or free an orphaned one
     Release(ReleaseArgs),
+    /// Per node: would `kubectl drain` get through now, and which PDB or singleton stops it
+    DrainCheck(DrainCheckArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
 }
@@ -367,6 +370,54 @@ pub struct ReleaseArgs {
     /// Don't ask for confirmation (required without a terminal)
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+const DRAIN_CHECK_EXAMPLES: &str = "\
+Examples:
+  # Every node: would `kubectl drain --ignore-daemonsets` get through now, and what stops it
+  kubectl singleton drain-check
+
+  # One node, pod by pod: skipped, evicted, blocked (by which budget), singletons, leaders
+  kubectl singleton drain-check worker-3
+
+  # The nodes of one pool, drained in this order: budgets the first uses up are gone for the next
+  kubectl singleton drain-check worker-1 worker-2 worker-3
+  kubectl singleton drain-check -l node.kubernetes.io/pool=blue
+
+  # Ask the API server too: every eviction sent with dryRun=All, its answer beside ours
+  kubectl singleton drain-check worker-3 --server-dry-run
+
+  # In CI before an upgrade: exit 1 when a node cannot be drained
+  kubectl singleton drain-check -o json > drain.json";
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = DRAIN_CHECK_EXAMPLES)]
+pub struct DrainCheckArgs {
+    /// Nodes to check, drained in the order given (default: every node, by name); one node
+    /// shows its pods one by one
+    #[arg(value_name = "NODE")]
+    pub nodes: Vec<String>,
+
+    /// Label selector for the nodes (e.g. node.kubernetes.io/pool=blue)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Predict for `kubectl drain --force`: pods without a controller are deleted, and lost
+    #[arg(long)]
+    pub force: bool,
+
+    /// Predict for `kubectl drain --delete-emptydir-data`: emptyDir data is deleted with its pod
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+
+    /// Also send each eviction to the API server with dryRun=All and show its answer (201, 429,
+    /// 500) beside the prediction; nothing is evicted (needs create on pods/eviction)
+    #[arg(long)]
+    pub server_dry_run: bool,
+
+    /// Treat every single-replica workload as a strict singleton, as audit --assume-singleton
+    #[arg(long)]
+    pub assume_singleton: bool,
 }
 
 const COMPLETION_EXAMPLES: &str = "\

@@ -9,6 +9,7 @@
 pub mod audit;
 pub(crate) mod cli;
 pub(crate) mod commands;
+pub(crate) mod drain;
 pub mod duration;
 pub(crate) mod error;
 pub(crate) mod k8s;
@@ -18,7 +19,7 @@ pub(crate) mod names;
 pub(crate) mod options;
 pub(crate) mod render;
 pub(crate) mod scaffold;
-pub mod yaml;
+pub(crate) mod yaml;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -74,6 +75,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
         Command::Audit(args) => block_on(commands::audit::run(args, &options, out)),
         Command::Scaffold(args) => commands::scaffold::run(args, &options, out),
         Command::Release(args) => block_on(commands::release::run(args, &options, out)),
+        Command::DrainCheck(args) => block_on(commands::drain_check::run(args, &options, out)),
     }
 }
 

@@ -132,6 +132,14 @@ pub enum AuditFormat {
     Sarif,
 }
 
+/// What `drain-check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrainCheckFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
 /// What `scaffold` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScaffoldFormat {
@@ -168,6 +176,18 @@ impl Output {
                 )));
             }
         })
+    }
+
+    pub fn drain_check(self) -> Result<DrainCheckFormat> {
+        match self.0.unwrap_or(OutputFormat::Table) {
+            OutputFormat::Table => Ok(DrainCheckFormat::Table),
+            OutputFormat::Json => Ok(DrainCheckFormat::Json),
+            OutputFormat::Yaml => Ok(DrainCheckFormat::Yaml),
+            other => Err(Error::usage(format!(
+                "drain-check cannot print -o {}: use -o table, json or yaml",
+                other.as_str()
+            ))),
+        }
     }
 
     pub fn scaffold(self) -> Result<ScaffoldFormat> {
@@ -229,6 +249,18 @@ mod tests {
                 groups: vec!["g1".into(), "g2".into()]
             })
         );
+    }
+
+    #[test]
+    fn drain_check_prints_table_json_or_yaml() {
+        let given = |f| Output(Some(f));
+        assert_eq!(Output(None).drain_check().unwrap(), DrainCheckFormat::Table);
+        assert_eq!(
+            given(OutputFormat::Yaml).drain_check().unwrap(),
+            DrainCheckFormat::Yaml
+        );
+        assert!(given(OutputFormat::Wide).drain_check().is_err());
+        assert!(given(OutputFormat::Sarif).drain_check().is_err());
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Rendering shared by every command: kubectl-style tables, JSON/YAML documents, relative
 //! times, the colour policy (only on a terminal, never with --no-color or NO_COLOR), and one
-//! presenter per concept shown in several views (a lock's expiry, its holder's pod).
+//! presenter per concept shown in several views (a lock's expiry, its holder's pod, a finding's
+//! severity).
 
 use std::io::{IsTerminal, Write};
 
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 use jiff::SignedDuration;
+use owo_colors::OwoColorize;
 use serde::Serialize;
 
+use crate::audit::catalog::Severity;
 use crate::error::{Error, Result};
 use crate::lock::holder::HolderPod;
 use crate::lock::model::Expiry;
@@ -42,11 +45,19 @@ impl Palette {
     }
 
     fn warning_line(&self, message: &str) -> String {
-        use owo_colors::OwoColorize;
         if self.stderr_color {
             format!("{} {message}", "Warning:".yellow())
         } else {
             format!("Warning: {message}")
+        }
+    }
+
+    /// A heading on stdout (a finding's object), in bold where the policy allows.
+    pub fn bold(&self, text: &str) -> String {
+        if self.color {
+            text.bold().to_string()
+        } else {
+            text.to_string()
         }
     }
 }
@@ -244,6 +255,26 @@ impl HolderPodText<'_> {
     }
 }
 
+/// How a finding's severity is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct SeverityText(pub Severity);
+
+impl SeverityText {
+    /// The findings' severity column: the word, padded to the column's width, and where the
+    /// policy allows red (error), yellow (warning) or blue (info).
+    pub fn column(self, palette: Palette) -> String {
+        let word = format!("{:<8}", self.0.as_str());
+        if !palette.color {
+            return word;
+        }
+        match self.0 {
+            Severity::Error => word.red().to_string(),
+            Severity::Warning => word.yellow().to_string(),
+            Severity::Info => word.blue().to_string(),
+        }
+    }
+}
+
 /// A pod's readiness in words.
 pub fn readiness(ready: bool) -> &'static str {
     if ready { "Ready" } else { "not Ready" }
@@ -302,6 +333,22 @@ mod tests {
         }
         .warning_line("x");
         assert!(coloured.contains('\u{1b}') && coloured.ends_with(" x"));
+    }
+
+    #[test]
+    fn severities_and_headings_keep_their_words_in_colour() {
+        let coloured = Palette {
+            color: true,
+            stderr_color: false,
+        };
+        assert_eq!(SeverityText(Severity::Warning).column(PLAIN), "warning ");
+        let error = SeverityText(Severity::Error).column(coloured);
+        assert!(
+            error.contains('\u{1b}') && error.contains("error   "),
+            "{error:?}"
+        );
+        assert_eq!(PLAIN.bold("Deployment ns/web"), "Deployment ns/web");
+        assert!(coloured.bold("Deployment ns/web").contains('\u{1b}'));
     }
 
     #[test]

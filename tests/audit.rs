@@ -266,7 +266,10 @@ fn one_unreadable_document_never_hides_the_others() {
         2,
         "{err}"
     );
-    assert!(err.contains("(skipped with 2 more named above; every other document was audited)"), "{err}");
+    assert!(
+        err.contains("(skipped with 2 more named above; every other document was audited)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,8 +15,9 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use kube::Api;
 use kube::api::ListParams;
 
-use crate::audit::objects::{Located, ObjectRef, Objects, WebhookService};
+use crate::audit::objects::{Located, Objects, WebhookService};
 use crate::error::{Result, tolerate_withheld};
+use crate::k8s::ObjectRef;
 use crate::kube::{Action, Cluster};
 use crate::lock::holder::HolderPod;
 use crate::lock::read::{self as locks, Inventory, Scope};

@@ -1,11 +1,12 @@
 //! The singleton audit: the rule catalog, the typed objects rules read, PDB arithmetic, the
 //! static rules, and manifest loading. Commands live in `commands::audit`.
 
-pub mod catalog;
-pub mod classify;
-pub mod live;
+// Public: manifest loading and the objects it returns (integration tests and fuzz targets).
+pub(crate) mod catalog;
+pub(crate) mod classify;
+pub(crate) mod live;
 pub mod manifests;
 pub mod objects;
-pub mod pdb;
-pub mod rules;
-pub mod runtime;
+pub(crate) mod pdb;
+pub(crate) mod rules;
+pub(crate) mod runtime;

@@ -7,10 +7,11 @@ use jiff::SignedDuration;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::audit::catalog::Severity;
+use crate::audit::catalog::{RuleId, Severity};
 use crate::audit::classify::Judged;
-use crate::audit::objects::{Objects, by_namespace, reference, selects};
+use crate::audit::objects::{Objects, by_namespace};
 use crate::audit::rules::{DECLARE, Finding, finding, running_twice_severity};
+use crate::k8s::{ObjectRef, selects};
 use crate::lock::holder::HolderPod;
 use crate::lock::model::{LockKind, LockReport, State};
 
@@ -86,7 +87,7 @@ pub fn check(
             };
             out.push(
                 finding(
-                    "duplicate-instances",
+                    RuleId::DuplicateInstances,
                     w.reference.clone(),
                     None,
                     format!(
@@ -102,15 +103,15 @@ pub fn check(
         }
     }
     for p in &objects.pdbs {
-        let namespace = reference("PodDisruptionBudget", &p.object.metadata).namespace;
+        let namespace = ObjectRef::of("PodDisruptionBudget", &p.object.metadata).namespace;
         let Some(selector) = p.object.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
             continue;
         };
         if selected(&pods, &namespace, selector).next().is_none() {
             out.push(
                 finding(
-                    "pdb-no-pods",
-                    reference("PodDisruptionBudget", &p.object.metadata),
+                    RuleId::PdbNoPods,
+                    ObjectRef::of("PodDisruptionBudget", &p.object.metadata),
                     None,
                     "selects no pods: it protects nothing (a selector typo?)".into(),
                     "fix spec.selector to match the workload's pod labels",
@@ -121,7 +122,7 @@ pub fn check(
     }
     for report in locks {
         let lock = &report.lock;
-        let object = crate::audit::objects::ObjectRef {
+        let object = ObjectRef {
             kind: lock.kind.as_str().to_string(),
             namespace: lock.namespace.clone(),
             name: lock.name.clone(),
@@ -138,7 +139,7 @@ pub fn check(
         match (report.state, &report.holder_pod) {
             (State::Orphaned, Some(HolderPod::Gone { pod, owner })) => out.push(
                 finding(
-                    "lease-orphaned",
+                    RuleId::LeaseOrphaned,
                     object.clone(),
                     None,
                     format!("held by {holder}, whose pod {pod} is gone ({owner} still exists)"),
@@ -152,7 +153,7 @@ pub fn check(
             ),
             (State::Expired, _) => out.push(
                 finding(
-                    "lease-expired",
+                    RuleId::LeaseExpired,
                     object.clone(),
                     None,
                     format!("held by {holder} but past its expiry: no active leader"),
@@ -165,7 +166,7 @@ pub fn check(
             ),
             (State::Unready, Some(HolderPod::Found(pod))) => out.push(
                 finding(
-                    "lease-holder-unready",
+                    RuleId::LeaseHolderUnready,
                     object.clone(),
                     None,
                     format!("held by {holder}, whose pod {} is not Ready", pod.name),
@@ -183,7 +184,7 @@ pub fn check(
         {
             out.push(
                 finding(
-                    "lease-clock-skew",
+                    RuleId::LeaseClockSkew,
                     object.clone(),
                     None,
                     format!(
@@ -198,7 +199,7 @@ pub fn check(
         if lock.kind != LockKind::Lease {
             out.push(
                 finding(
-                    "legacy-lock",
+                    RuleId::LegacyLock,
                     object,
                     None,
                     format!(
@@ -260,7 +261,7 @@ mod tests {
     }
 
     fn ids(findings: &[Finding]) -> Vec<&str> {
-        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
         ids.sort();
         ids
     }
@@ -287,7 +288,7 @@ mod tests {
         // One replica and nothing more known: said, at info, with the way to declare it.
         let duplicate = found
             .iter()
-            .find(|f| f.rule == "duplicate-instances")
+            .find(|f| f.rule == RuleId::DuplicateInstances)
             .unwrap();
         assert_eq!(duplicate.severity, Severity::Info);
         assert_eq!(duplicate.evidence[0], "replicas 1");
@@ -303,7 +304,7 @@ mod tests {
         let found = check(&strict, &judged(&strict), &two, &[], now);
         let duplicate = found
             .iter()
-            .find(|f| f.rule == "duplicate-instances")
+            .find(|f| f.rule == RuleId::DuplicateInstances)
             .unwrap();
         assert_eq!(duplicate.severity, Severity::Error);
         // Several replicas, or a server behind a Service, are never duplicates.
@@ -312,13 +313,13 @@ mod tests {
         assert!(
             check(&scaled, &judged(&scaled), &two, &[], now)
                 .iter()
-                .all(|f| f.rule != "duplicate-instances")
+                .all(|f| f.rule != RuleId::DuplicateInstances)
         );
         let served = manifests::parse("t.yaml", &format!("{WEB}---\napiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: ns}}\nspec: {{selector: {{app: web}}, ports: [{{port: 80}}]}}\n")).unwrap();
         assert!(
             check(&served, &judged(&served), &two, &[], now)
                 .iter()
-                .all(|f| f.rule != "duplicate-instances")
+                .all(|f| f.rule != RuleId::DuplicateInstances)
         );
     }
 

@@ -3,19 +3,18 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use owo_colors::OwoColorize;
 use serde::Serialize;
 
-use crate::audit::catalog::{self, RuleKind, Severity};
+use crate::audit::catalog::{self, RuleId, RuleKind, Severity};
 use crate::audit::classify::{self, Class};
-use crate::audit::objects::ObjectRef;
-use crate::audit::objects::Unreadable;
+use crate::audit::objects::{Objects, Unreadable};
 use crate::audit::rules::Finding;
 use crate::audit::{live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn};
 use crate::error::{Error, Result};
+use crate::k8s::ObjectRef;
 use crate::options::{AuditFormat, Options as Context};
-use crate::render::{self, TableCell};
+use crate::render::{self, SeverityText, TableCell};
 
 pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Result<()> {
     if let Some(AuditAction::Explain { rule }) = &args.action {
@@ -144,7 +143,7 @@ async fn read_live(ctx: &Context) -> Result<(live::LiveView, u64)> {
 }
 
 /// A PDB finding also says what the disruption controller itself computed.
-fn pdb_status(objects: &crate::audit::objects::Objects, findings: &mut [Finding]) {
+fn pdb_status(objects: &Objects, findings: &mut [Finding]) {
     for f in findings
         .iter_mut()
         .filter(|f| f.object.kind == "PodDisruptionBudget")
@@ -152,10 +151,7 @@ fn pdb_status(objects: &crate::audit::objects::Objects, findings: &mut [Finding]
         let status = objects
             .pdbs
             .iter()
-            .find(|p| {
-                crate::audit::objects::reference("PodDisruptionBudget", &p.object.metadata)
-                    == f.object
-            })
+            .find(|p| ObjectRef::of("PodDisruptionBudget", &p.object.metadata) == f.object)
             .and_then(|p| p.object.status.as_ref());
         if let Some(status) = status {
             f.message.push_str(&format!(
@@ -182,22 +178,21 @@ fn sort(findings: &mut [Finding]) {
             std::cmp::Reverse(worst[&a.object]),
             &a.object,
             std::cmp::Reverse(a.severity),
-            a.rule,
+            a.rule.as_str(),
         )
             .cmp(&(
                 std::cmp::Reverse(worst[&b.object]),
                 &b.object,
                 std::cmp::Reverse(b.severity),
-                b.rule,
+                b.rule.as_str(),
             ))
     });
 }
 
-fn runtime_rules() -> Vec<&'static str> {
-    catalog::RULES
-        .iter()
-        .filter(|r| r.kind == RuleKind::Runtime)
-        .map(|r| r.id)
+fn runtime_rules() -> Vec<RuleId> {
+    RuleId::ALL
+        .into_iter()
+        .filter(|&id| catalog::rule(id).kind == RuleKind::Runtime)
         .collect()
 }
 
@@ -209,7 +204,7 @@ struct Report<'a> {
     kind: &'static str,
     summary: Summary,
     /// Runtime rules that need a cluster and were not applied to manifests.
-    not_applied: Vec<&'static str>,
+    not_applied: Vec<RuleId>,
     /// Parts of the cluster RBAC withheld and the rules skipped for it; documents of an
     /// apiVersion the audit cannot read.
     warnings: Vec<String>,
@@ -246,7 +241,7 @@ impl<'a> Report<'a> {
     fn new(
         findings: &'a [Finding],
         objects: usize,
-        not_applied: Vec<&'static str>,
+        not_applied: Vec<RuleId>,
         warnings: Vec<String>,
         workloads: Vec<WorkloadClass<'a>>,
         unreadable: &'a [Unreadable],
@@ -286,7 +281,6 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
-    let color = ctx.palette.color;
     let mut text = String::new();
     let mut current: Option<&ObjectRef> = None;
     for f in findings {
@@ -300,21 +294,11 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
                 .map(|o| format!("  ({}:{})", o.file, o.line))
                 .unwrap_or_default();
             let title = format!("{} {}/{}", f.object.kind, f.object.namespace, f.object.name);
-            let title = if color {
-                title.bold().to_string()
-            } else {
-                title
-            };
+            let title = ctx.palette.bold(&title);
             text.push_str(&format!("{title}{origin}\n"));
             current = Some(&f.object);
         }
-        let severity = format!("{:<8}", f.severity.as_str());
-        let severity = match (color, f.severity) {
-            (false, _) => severity,
-            (true, Severity::Error) => severity.red().to_string(),
-            (true, Severity::Warning) => severity.yellow().to_string(),
-            (true, Severity::Info) => severity.blue().to_string(),
-        };
+        let severity = SeverityText(f.severity).column(ctx.palette);
         text.push_str(&format!("  {severity} {:<24} {}\n", f.rule, f.message));
         if !f.evidence.is_empty() {
             text.push_str(&format!(
@@ -338,7 +322,8 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
         plural(s.objects, "object")
     ));
     if !report.not_applied.is_empty() {
-        let rules = report.not_applied.join(", ");
+        let rules: Vec<&str> = report.not_applied.iter().map(|r| r.as_str()).collect();
+        let rules = rules.join(", ");
         text.push_str(&format!(
             "Not applied to manifests (they need a cluster): {rules}\n"
         ));
@@ -347,12 +332,13 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
 }
 
 fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()> {
-    let Some(id) = rule else {
-        let rows = catalog::RULES
-            .iter()
-            .map(|r| {
+    let Some(name) = rule else {
+        let rows = RuleId::ALL
+            .into_iter()
+            .map(|id| {
+                let r = catalog::rule(id);
                 vec![
-                    TableCell::from(r.id),
+                    TableCell::from(id.as_str()),
                     TableCell::from(r.severity.as_str()),
                     TableCell::from(match r.kind {
                         RuleKind::Static => "static",
@@ -373,16 +359,17 @@ fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()
         )?;
         return Ok(());
     };
-    let r = catalog::rule(id).ok_or_else(|| {
+    let id: RuleId = name.parse().map_err(|_| {
         Error::usage(format!(
-            "no rule {id:?}: `kubectl singleton audit explain` lists them"
+            "no rule {name:?}: `kubectl singleton audit explain` lists them"
         ))
     })?;
+    let r = catalog::rule(id);
     let kind = match r.kind {
         RuleKind::Static => "static: manifests and live objects",
         RuleKind::Runtime => "runtime: needs a cluster",
     };
-    writeln!(out, "{} ({}, {kind})", r.id, r.severity.as_str())?;
+    writeln!(out, "{id} ({}, {kind})", r.severity.as_str())?;
     writeln!(out, "  Fires when {}.", r.summary)?;
     writeln!(out)?;
     writeln!(out, "Why:\n  {}", r.rationale)?;
@@ -403,12 +390,13 @@ fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()
 
 /// SARIF 2.1.0, so code-scanning tools can ingest the findings.
 fn sarif(findings: &[Finding]) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = catalog::RULES
-        .iter()
-        .map(|r| {
+    let rules: Vec<serde_json::Value> = RuleId::ALL
+        .into_iter()
+        .map(|id| {
+            let r = catalog::rule(id);
             serde_json::json!({
-                "id": r.id,
-                "name": r.id,
+                "id": id,
+                "name": id,
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": r.rationale },
                 "help": {
@@ -423,10 +411,9 @@ fn sarif(findings: &[Finding]) -> serde_json::Value {
     let results: Vec<serde_json::Value> = findings
         .iter()
         .map(|f| {
-            let index = catalog::RULES.iter().position(|r| r.id == f.rule).unwrap_or(0);
             let mut result = serde_json::json!({
                 "ruleId": f.rule,
-                "ruleIndex": index,
+                "ruleIndex": f.rule.index(),
                 "level": level(f.severity),
                 "message": { "text": format!("{}: {} (fix: {})", f.object, f.message, f.fix) },
                 "locations": [{

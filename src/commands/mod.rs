@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod completion;
+pub mod drain_check;
+mod drain_check_view;
 pub mod kubectl_complete;
 pub mod release;
 pub mod scaffold;

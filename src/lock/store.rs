@@ -14,6 +14,7 @@ use kube::api::{EvictParams, ListParams, PostParams};
 
 use super::model::{LEGACY_LOCK_ANNOTATION, LeaderLock, LockKind};
 use crate::error::{Error, Result};
+use crate::k8s::selects;
 use crate::kube::{Action, Cluster};
 
 /// Where one lock lives.
@@ -274,7 +275,7 @@ async fn covering_pdbs(cluster: &Cluster, namespace: &str, pod: &str) -> Result<
             p.spec
                 .as_ref()
                 .and_then(|s| s.selector.as_ref())
-                .is_some_and(|s| crate::audit::objects::selects(s, &labels))
+                .is_some_and(|s| selects(s, &labels))
         })
         .filter_map(|p| p.metadata.name)
         .collect())

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::{Generated, Pattern, Spec};
 
-use crate::audit::objects::MODE_ANNOTATION;
+use crate::k8s::MODE_ANNOTATION;
 
 fn labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([

@@ -3,6 +3,7 @@
 
 mod audit;
 mod completion;
+mod drain;
 mod faults;
 mod harness;
 mod rbac;

@@ -256,3 +256,24 @@ fn release_needs_exactly_its_role() {
         ]
     });
 }
+
+#[test]
+fn drain_check_needs_exactly_its_role() {
+    // A node of its own with one pod of the fixture, so the dry-run evictions touch nothing
+    // other tests own.
+    let node = std::sync::Mutex::new(None::<String>);
+    check_least_privilege("drain-check", |c, f| {
+        let name = format!("{}-node", f.ns);
+        if node.lock().unwrap().is_none() {
+            c.apply(&format!(
+                "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  annotations: {{kwok.x-k8s.io/node: fake}}\n  labels: {{type: kwok}}\nspec:\n  taints: [{{key: e2e-drain, value: only, effect: NoSchedule}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: placed, namespace: {ns}, labels: {{app: app}}}}\nspec:\n  nodeName: {name}\n  containers: [{{name: c, image: example.invalid/x:1}}]\n",
+                ns = f.ns
+            ));
+            *node.lock().unwrap() = Some(name.clone());
+        }
+        vec![c.singleton(&["drain-check", &name, "--server-dry-run", "--as", &f.user])]
+    });
+    if let Some(name) = node.lock().unwrap().take() {
+        cluster().kubectl(&["delete", "node", &name, "--wait=false"]);
+    }
+}

@@ -1,0 +1,179 @@
+//! What a workload's containers say about leader election: command-line flags
+//! (`--leader-elect`, `--election-id=…`) and environment variables (`ENABLE_LEADER_ELECTION`),
+//! including those set from a ConfigMap in the input.
+
+use k8s_openapi::api::core::v1::{Container, EnvVarSource};
+
+use super::Index;
+use crate::audit::objects::{Workload, scope};
+
+impl Index<'_> {
+    /// What an environment variable taken from a ConfigMap resolves to, when the ConfigMap is in
+    /// the input.
+    pub(super) fn env_value(&self, w: &Workload<'_>, from: &EnvVarSource) -> EnvValue {
+        let Some(key_ref) = &from.config_map_key_ref else {
+            return EnvValue::Unknown;
+        };
+        let found = self.objects.config_maps.iter().find(|c| {
+            c.object.metadata.name.as_deref() == Some(key_ref.name.as_str())
+                && scope(&c.object.metadata, c.origin.as_ref()) == w.scope
+        });
+        match found {
+            None => EnvValue::Unknown,
+            Some(c) => match c.object.data.as_ref().and_then(|d| d.get(&key_ref.key)) {
+                Some(value) => EnvValue::Set(value.clone()),
+                None => EnvValue::Absent,
+            },
+        }
+    }
+}
+
+/// An environment variable's value taken from elsewhere.
+pub(super) enum EnvValue {
+    Set(String),
+    /// Its ConfigMap is in the input and lacks the key: the variable is not set.
+    Absent,
+    /// From a ConfigMap or Secret the input does not show.
+    Unknown,
+}
+
+/// What the containers' command lines and environment say about leader election.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Election {
+    Unset,
+    /// `flag --leader-elect`, `flag --election-id=…`, `env ENABLE_LEADER_ELECTION=true`.
+    Enabled(String),
+    /// `flag --leader-elect=false`.
+    Disabled(String),
+    /// Set from a ConfigMap or Secret the input does not show.
+    Unknown(String),
+}
+
+/// Flag names (lower-case, without `-` and `_`) that switch leader election on or off.
+const SWITCHES: &[&str] = &[
+    "leaderelect",
+    "leaderelection",
+    "enableleaderelection",
+    "enableleaderelect",
+    "leaderelectionenabled",
+    "leaderelectenabled",
+];
+
+/// `ENABLE_LEADER_ELECTION`, `--leader-elect`, `APPSET_ENABLE_LEADER_ELECTION`: a switch, not a
+/// setting such as `--leader-election-namespace`.
+fn is_switch(normalised: &str) -> bool {
+    SWITCHES.iter().any(|s| normalised.ends_with(s))
+}
+
+fn normalised(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a (normalised) flag or variable name is about leader election at all.
+fn about_election(name: &str) -> bool {
+    name.contains("leaderelect") || name.ends_with("electionid")
+}
+
+fn truth(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+pub(super) fn leader_election(
+    w: &Workload<'_>,
+    resolve: impl Fn(&EnvVarSource) -> EnvValue,
+) -> Election {
+    let Some(spec) = w.pod_spec() else {
+        return Election::Unset;
+    };
+    let containers: Vec<&Container> = spec.containers.iter().collect();
+    let mut found = Election::Unset;
+    for c in containers {
+        let words: Vec<&str> = c
+            .command
+            .iter()
+            .flatten()
+            .chain(c.args.iter().flatten())
+            .flat_map(|a| a.split_whitespace())
+            .collect();
+        for (i, word) in words.iter().enumerate() {
+            let Some(flag) = word.strip_prefix('-') else {
+                continue;
+            };
+            let flag = flag.trim_start_matches('-');
+            let (name, value) = match flag.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (flag, None),
+            };
+            let key = normalised(name);
+            if !about_election(&key) {
+                continue;
+            }
+            if is_switch(&key) {
+                // A separate `true`/`false` word is the value for parsers that take one.
+                let value = value.or_else(|| {
+                    words
+                        .get(i + 1)
+                        .filter(|next| truth(next).is_some() && !next.is_empty())
+                        .copied()
+                });
+                match value.map_or(Some(true), truth) {
+                    Some(true) => return Election::Enabled(format!("flag {word}")),
+                    Some(false) => return Election::Disabled(format!("flag {word}")),
+                    None => found = Election::Unknown(format!("flag {word}")),
+                }
+            } else if found == Election::Unset {
+                // `--election-id`, `--leader-election-namespace`: configured, so in use unless
+                // a switch says otherwise (checked on).
+                found =
+                    Election::Enabled(format!("flag {}", word.split('=').next().unwrap_or(word)));
+            }
+        }
+        for env in c.env.iter().flatten() {
+            let key = normalised(&env.name);
+            if !about_election(&key) {
+                continue;
+            }
+            let resolved;
+            let value = match (&env.value, &env.value_from) {
+                (_, Some(from)) => match resolve(from) {
+                    EnvValue::Set(v) => {
+                        resolved = v;
+                        Some(resolved.as_str())
+                    }
+                    EnvValue::Absent => continue,
+                    EnvValue::Unknown => {
+                        if !matches!(found, Election::Enabled(_)) {
+                            found = Election::Unknown(format!(
+                                "env {} set from outside the input",
+                                env.name
+                            ))
+                        }
+                        continue;
+                    }
+                },
+                (value, None) => value.as_deref(),
+            };
+            let Some(value) = value else { continue };
+            match (is_switch(&key), truth(value)) {
+                (true, Some(true)) => {
+                    return Election::Enabled(format!("env {}={value}", env.name));
+                }
+                (true, Some(false)) => {
+                    return Election::Disabled(format!("env {}={value}", env.name));
+                }
+                _ if found == Election::Unset => {
+                    found = Election::Enabled(format!("env {}", env.name))
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}

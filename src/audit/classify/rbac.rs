@@ -1,0 +1,215 @@
+//! What a workload's ServiceAccount may do, from the Roles, ClusterRoles and bindings in the
+//! input: take a leader-election Lease, or write objects that reconcile cluster state.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::rbac::v1::PolicyRule;
+
+use super::Index;
+use crate::audit::objects::{Workload, scope};
+
+/// One grant of a role to a ServiceAccount.
+pub(super) struct Grant<'o> {
+    /// The subject's namespace (None: a group of every ServiceAccount).
+    subject_namespace: Option<&'o str>,
+    /// The binding's scope: a RoleBinding grants only in its own namespace.
+    binding_scope: Option<String>,
+    /// `Role x` or `ClusterRole y`.
+    role: String,
+    rules: &'o [PolicyRule],
+}
+
+impl<'o> Index<'o> {
+    pub(super) fn add_grants(&mut self) {
+        let objects = self.objects;
+        let roles: HashMap<(String, &str), &[PolicyRule]> = objects
+            .roles
+            .iter()
+            .map(|r| {
+                (
+                    (
+                        scope(&r.object.metadata, r.origin.as_ref()),
+                        r.object.metadata.name.as_deref().unwrap_or_default(),
+                    ),
+                    r.object.rules.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let cluster_roles: HashMap<&str, &[PolicyRule]> = objects
+            .cluster_roles
+            .iter()
+            .map(|r| {
+                (
+                    r.object.metadata.name.as_deref().unwrap_or_default(),
+                    r.object.rules.as_deref().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let bindings = objects
+            .role_bindings
+            .iter()
+            .map(|b| {
+                let s = scope(&b.object.metadata, b.origin.as_ref());
+                let rules = if b.object.role_ref.kind == "Role" {
+                    roles
+                        .get(&(s.clone(), b.object.role_ref.name.as_str()))
+                        .copied()
+                } else {
+                    cluster_roles.get(b.object.role_ref.name.as_str()).copied()
+                };
+                (
+                    Some(s),
+                    &b.object.metadata,
+                    &b.object.role_ref,
+                    b.object.subjects.as_deref(),
+                    rules,
+                )
+            })
+            .chain(objects.cluster_role_bindings.iter().map(|b| {
+                (
+                    None,
+                    &b.object.metadata,
+                    &b.object.role_ref,
+                    b.object.subjects.as_deref(),
+                    cluster_roles.get(b.object.role_ref.name.as_str()).copied(),
+                )
+            }));
+        for (binding_scope, meta, role_ref, subjects, rules) in bindings {
+            let Some(rules) = rules else { continue };
+            let role = format!("{} {}", role_ref.kind, role_ref.name);
+            for subject in subjects.unwrap_or_default() {
+                let namespace = subject
+                    .namespace
+                    .as_deref()
+                    .or(meta.namespace.as_deref())
+                    .filter(|n| !n.is_empty());
+                let grant = |subject_namespace| Grant {
+                    subject_namespace,
+                    binding_scope: binding_scope.clone(),
+                    role: role.clone(),
+                    rules,
+                };
+                match subject.kind.as_str() {
+                    "ServiceAccount" => self
+                        .grants
+                        .entry(subject.name.as_str())
+                        .or_default()
+                        .push(grant(namespace)),
+                    "Group" if subject.name == "system:serviceaccounts" => {
+                        self.group_grants.push(grant(None))
+                    }
+                    "Group" => {
+                        if let Some(ns) = subject.name.strip_prefix("system:serviceaccounts:") {
+                            self.group_grants.push(grant(Some(ns)))
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The grants that reach a workload's ServiceAccount.
+    fn grants_of<'w>(&'w self, w: &'w Workload<'_>) -> impl Iterator<Item = &'w Grant<'o>> + 'w {
+        let account = service_account(w);
+        let namespace = w.meta.namespace.as_deref().filter(|n| !n.is_empty());
+        self.grants
+            .get(account)
+            .into_iter()
+            .flatten()
+            .chain(&self.group_grants)
+            .filter(move |g| {
+                // A RoleBinding grants only in its own namespace (or, namespace-less, its
+                // directory); a subject names the ServiceAccount's namespace, which a
+                // namespace-less workload takes from wherever it is installed.
+                g.binding_scope.as_ref().is_none_or(|s| *s == w.scope)
+                    && match (namespace, g.subject_namespace) {
+                        (Some(ns), Some(subject)) => ns == subject,
+                        _ => true,
+                    }
+            })
+    }
+
+    /// The role that lets a workload's ServiceAccount take a Lease.
+    pub(super) fn lease_grant(&self, w: &Workload<'_>) -> Option<String> {
+        self.grants_of(w)
+            .find(|g| g.rules.iter().any(grants_leases))
+            .map(|g| g.role.clone())
+    }
+
+    /// What a workload's ServiceAccount may write that reconciles cluster state, and which role
+    /// grants it.
+    pub(super) fn write_grant(&self, w: &Workload<'_>) -> Option<(String, String)> {
+        self.grants_of(w)
+            .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
+    }
+}
+
+pub(super) fn service_account<'w>(w: &Workload<'w>) -> &'w str {
+    w.pod_spec()
+        .and_then(|s| {
+            s.service_account_name
+                .as_deref()
+                .or(s.service_account.as_deref())
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
+}
+
+const WRITE_VERBS: &[&str] = &[
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "*",
+];
+
+/// Resources whose writes are not reconciling cluster state: events, reviews that only ask the
+/// API server a question, token requests, and leases (leader election, judged on its own).
+const NOT_RECONCILING: &[&str] = &[
+    "events",
+    "leases",
+    "tokenreviews",
+    "subjectaccessreviews",
+    "selfsubjectaccessreviews",
+    "localsubjectaccessreviews",
+    "selfsubjectrulesreviews",
+    "selfsubjectreviews",
+    "serviceaccounts/token",
+];
+
+fn has_write_verb(rule: &PolicyRule) -> bool {
+    rule.verbs.iter().any(|v| WRITE_VERBS.contains(&v.as_str()))
+}
+
+/// A rule that lets its subject take a leader-election Lease (named, not by a wildcard).
+fn grants_leases(rule: &PolicyRule) -> bool {
+    has_write_verb(rule)
+        && rule
+            .api_groups
+            .iter()
+            .flatten()
+            .any(|g| g == "coordination.k8s.io" || g == "*")
+        && rule.resources.iter().flatten().any(|r| r == "leases")
+}
+
+/// `write deployments`: the first resource these rules may write that reconciles cluster state.
+fn writes(rules: &[PolicyRule]) -> Option<String> {
+    let mut written: Vec<&str> = rules
+        .iter()
+        .filter(|r| has_write_verb(r))
+        .flat_map(|r| r.resources.iter().flatten())
+        .map(String::as_str)
+        .filter(|r| !NOT_RECONCILING.contains(r))
+        .collect();
+    written.sort_unstable();
+    written.dedup();
+    let first = *written.first()?;
+    Some(match first {
+        "*" => "write every resource".to_string(),
+        "pods/eviction" => "evict pods".to_string(),
+        _ if written.len() > 1 => format!("write {first} and {} more", written.len() - 1),
+        _ => format!("write {first}"),
+    })
+}

@@ -1,0 +1,232 @@
+use super::*;
+use crate::audit::manifests;
+
+/// (name, class, evidence) of every workload.
+fn classes(yaml: &str) -> Vec<(String, Class, Vec<String>)> {
+    let objects = manifests::parse("dir/test.yaml", yaml).unwrap();
+    classify(&objects, false)
+        .into_iter()
+        .map(|j| {
+            (
+                j.workload.reference.name.clone(),
+                j.class.class,
+                j.class.evidence,
+            )
+        })
+        .collect()
+}
+
+fn class_of(yaml: &str) -> Class {
+    classes(yaml)[0].1
+}
+
+fn deployment(replicas: u8, extra_pod: &str, container: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: ns}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec:\n      serviceAccountName: app\n{extra_pod}      containers:\n      - name: c\n        image: x\n{container}"
+    )
+}
+
+fn rbac(kind: &str, rules: &str) -> String {
+    let binding = if kind == "Role" {
+        "RoleBinding"
+    } else {
+        "ClusterRoleBinding"
+    };
+    format!(
+        "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {kind}\nmetadata: {{name: app, namespace: ns}}\nrules: {rules}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {binding}\nmetadata: {{name: app, namespace: ns}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {kind}, name: app}}\nsubjects: [{{kind: ServiceAccount, name: app, namespace: ns}}]\n"
+    )
+}
+
+const WRITES_PODS: &str = "[{apiGroups: [''], resources: [pods], verbs: [get, list, delete]}]";
+const READS_ONLY: &str = "[{apiGroups: ['*'], resources: ['*'], verbs: [get, list, watch]}]";
+const LEASES: &str =
+    "[{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update]}]";
+
+#[test]
+fn one_replica_alone_is_intent_unknown() {
+    let c = &classes(&deployment(1, "", ""))[0];
+    assert_eq!(c.1, Class::SingleReplica);
+    assert_eq!(c.2[0], "replicas 1");
+}
+
+#[test]
+fn the_annotation_decides_first() {
+    let strict = deployment(1, "", "").replace(
+        "metadata: {name: app, namespace: ns}",
+        "metadata: {name: app, namespace: ns, annotations: {kubectl-singleton/mode: strict}}",
+    );
+    assert_eq!(class_of(&strict), Class::Strict);
+    let none = strict.replace("mode: strict", "mode: none");
+    assert_eq!(class_of(&none), Class::OptedOut);
+}
+
+#[test]
+fn leader_election_flags_and_env_with_false_respected() {
+    for (args, expected) in [
+        ("        args: [--leader-elect]\n", Class::LeaderElected),
+        (
+            "        args: [--leader-elect=true]\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        args: ['--election-id=ingress-nginx-leader']\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        args: [--enable-leader-election]\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        command: [sh, -c, 'exec manager --leader-elect --v=2']\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        args: [--leader-elect=false]\n",
+            Class::SingleReplica,
+        ),
+        (
+            "        args: [--leader-election-namespace=x, --leader-elect=false]\n",
+            Class::SingleReplica,
+        ),
+        (
+            "        env: [{name: ENABLE_LEADER_ELECTION, value: 'true'}]\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        env: [{name: LEADER_ELECT, value: 'false'}]\n",
+            Class::SingleReplica,
+        ),
+        ("        args: [--elect-nothing]\n", Class::SingleReplica),
+    ] {
+        assert_eq!(class_of(&deployment(1, "", args)), expected, "{args}");
+    }
+}
+
+#[test]
+fn lease_rbac_is_leader_election_unless_a_flag_turns_it_off() {
+    let with = format!("{}{}", deployment(1, "", ""), rbac("Role", LEASES));
+    let c = &classes(&with)[0];
+    assert_eq!(c.1, Class::LeaderElected);
+    assert_eq!(c.2, vec!["ServiceAccount app may write leases (Role app)"]);
+    let off = format!(
+        "{}{}",
+        deployment(1, "", "        args: [--leader-elect=false]\n"),
+        rbac("ClusterRole", LEASES)
+    );
+    assert_eq!(class_of(&off), Class::SingleReplica);
+}
+
+#[test]
+fn a_writer_without_leader_election_or_service_is_a_controller() {
+    let c = &classes(&format!(
+        "{}{}",
+        deployment(1, "", ""),
+        rbac("ClusterRole", WRITES_PODS)
+    ))[0];
+    assert_eq!(c.1, Class::Controller);
+    assert_eq!(
+        c.2,
+        vec![
+            "replicas 1",
+            "ServiceAccount app may write pods (ClusterRole app) with no leader election"
+        ]
+    );
+    // Read-only RBAC, or no API token at all: intent unknown.
+    let reader = format!(
+        "{}{}",
+        deployment(1, "", ""),
+        rbac("ClusterRole", READS_ONLY)
+    );
+    assert_eq!(class_of(&reader), Class::SingleReplica);
+    let no_token = format!(
+        "{}{}",
+        deployment(1, "      automountServiceAccountToken: false\n", ""),
+        rbac("ClusterRole", WRITES_PODS)
+    );
+    assert_eq!(class_of(&no_token), Class::SingleReplica);
+}
+
+fn service(ports: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: Service\nmetadata: {{name: app, namespace: ns, labels: {{svc: app}}}}\nspec: {{selector: {{app: app}}, ports: {ports}}}\n"
+    )
+}
+
+#[test]
+fn a_writer_serving_traffic_is_a_server_but_metrics_ports_are_not_traffic() {
+    let server = format!(
+        "{}{}{}",
+        deployment(1, "", ""),
+        rbac("Role", WRITES_PODS),
+        service("[{name: http, port: 80}]")
+    );
+    let c = &classes(&server)[0];
+    assert_eq!(c.1, Class::SingleReplica);
+    assert!(
+        c.2.contains(&"serves traffic through Service app (port http)".to_string()),
+        "{:?}",
+        c.2
+    );
+    let metrics = format!(
+        "{}{}{}",
+        deployment(1, "", ""),
+        rbac("Role", WRITES_PODS),
+        service("[{name: http-metrics, port: 8080}]")
+    );
+    assert_eq!(class_of(&metrics), Class::Controller);
+    let monitored = format!(
+        "{}{}{}---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {{name: app, namespace: ns}}\nspec: {{selector: {{matchLabels: {{svc: app}}}}, endpoints: [{{port: https}}]}}\n",
+        deployment(1, "", ""),
+        rbac("Role", WRITES_PODS),
+        service("[{name: https, port: 8443}]")
+    );
+    assert_eq!(class_of(&monitored), Class::Controller);
+}
+
+#[test]
+fn read_write_once_claims_are_strict_and_autoscalers_scale() {
+    let claim = |mode: &str| {
+        format!(
+            "{}---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data, namespace: ns}}\nspec: {{accessModes: [{mode}]}}\n",
+            deployment(
+                1,
+                "      volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]\n",
+                ""
+            )
+        )
+    };
+    assert_eq!(class_of(&claim("ReadWriteOnce")), Class::Strict);
+    assert_eq!(class_of(&claim("ReadWriteMany")), Class::SingleReplica);
+    let hpa = format!(
+        "{}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h, namespace: ns}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: app}}, minReplicas: 2, maxReplicas: 5}}\n",
+        deployment(1, "", "")
+    );
+    let c = &classes(&hpa)[0];
+    assert_eq!(c.1, Class::Scaled);
+    assert_eq!(c.2[0], "scaled by HorizontalPodAutoscaler h/2–5 pods");
+    assert_eq!(class_of(&deployment(3, "", "")), Class::Scaled);
+}
+
+#[test]
+fn namespace_less_documents_match_only_within_their_directory() {
+    let doc = deployment(1, "", "").replace("{name: app, namespace: ns}", "{name: app}");
+    let rules = rbac("ClusterRole", WRITES_PODS).replace(", namespace: ns}", "}");
+    let mut objects = manifests::parse("a/deploy.yaml", &doc).unwrap();
+    objects.extend(manifests::parse("a/rbac.yaml", &rules).unwrap());
+    assert_eq!(classify(&objects, false)[0].class.class, Class::Controller);
+    let mut apart = manifests::parse("a/deploy.yaml", &doc).unwrap();
+    apart.extend(
+        manifests::parse(
+            "b/rbac.yaml",
+            &rules.replace("kind: ClusterRoleBinding", "kind: RoleBinding"),
+        )
+        .unwrap(),
+    );
+    assert_eq!(classify(&apart, false)[0].class.class, Class::SingleReplica);
+}
+
+#[test]
+fn assume_singleton_is_the_strict_reading() {
+    let objects = manifests::parse("t.yaml", &deployment(1, "", "")).unwrap();
+    assert_eq!(classify(&objects, true)[0].class.class, Class::Strict);
+}
