@@ -40,6 +40,20 @@ pub fn disruptions_allowed(
     Some((healthy - desired_healthy(spec, expected)?).max(0))
 }
 
+/// `minAvailable 1`, `maxUnavailable 25%`: the budget as its spec says it (the controller reads
+/// maxUnavailable first).
+pub fn budget_words(spec: &PodDisruptionBudgetSpec) -> String {
+    let show = |v: &IntOrString| match v {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    match (&spec.max_unavailable, &spec.min_available) {
+        (Some(max), _) => format!("maxUnavailable {}", show(max)),
+        (None, Some(min)) => format!("minAvailable {}", show(min)),
+        (None, None) => "an empty budget".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

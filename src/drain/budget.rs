@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use crate::audit::pdb;
@@ -215,7 +214,7 @@ impl<'a> Budgets<'a> {
                 budget: name,
                 rule: format!(
                     "{} over {} pod{}",
-                    budget_words(&spec),
+                    pdb::budget_words(&spec),
                     status.expected_pods.max(1),
                     if status.expected_pods > 1 { "s" } else { "" }
                 ),
@@ -242,18 +241,6 @@ fn ignores_budgets(pod: &Pod) -> bool {
 fn never_allows(spec: &PodDisruptionBudgetSpec, expected: i32) -> bool {
     let expected = expected.max(1);
     pdb::disruptions_allowed(spec, expected, expected) == Some(0)
-}
-
-fn budget_words(spec: &PodDisruptionBudgetSpec) -> String {
-    let show = |v: &IntOrString| match v {
-        IntOrString::Int(n) => n.to_string(),
-        IntOrString::String(s) => s.clone(),
-    };
-    match (&spec.max_unavailable, &spec.min_available) {
-        (Some(max), _) => format!("maxUnavailable {}", show(max)),
-        (None, Some(min)) => format!("minAvailable {}", show(min)),
-        (None, None) => "an empty budget".to_string(),
-    }
 }
 
 fn reference(p: &PodDisruptionBudget) -> String {

@@ -4,9 +4,6 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::policy::v1::PodDisruptionBudgetSpec;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
 use super::{Finding, finding};
 use crate::audit::catalog::{RuleId, Severity};
 use crate::audit::classify::{Class, Judged, PodRange};
@@ -53,7 +50,11 @@ pub(super) fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<
             max: targets.iter().map(|j| j.class.pods.max).sum::<i32>().max(1),
         };
         let over: Vec<String> = targets.iter().map(|j| pods_of(j)).collect();
-        let evidence = format!("{} over {pods}: {}", budget_words(spec), over.join(", "));
+        let evidence = format!(
+            "{} over {pods}: {}",
+            pdb::budget_words(spec),
+            over.join(", ")
+        );
         let blocked = |n: i32| pdb::disruptions_allowed(spec, n, n) == Some(0);
         if blocked(pods.min) {
             // Blocked at every count: an error. Blocked only while an autoscaler idles at its
@@ -73,7 +74,7 @@ pub(super) fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<
                     p.origin.as_ref(),
                     format!(
                         "{} over {pods} allows 0 disruptions {when}: drains of their nodes hang",
-                        budget_words(spec)
+                        pdb::budget_words(spec)
                     ),
                     "delete the PDB, or set maxUnavailable: 1",
                 )
@@ -204,17 +205,5 @@ fn pods_of(j: &Judged<'_>) -> String {
             "{} (replicas {})",
             j.workload.reference, j.workload.replicas
         ),
-    }
-}
-
-fn budget_words(spec: &PodDisruptionBudgetSpec) -> String {
-    let show = |v: &IntOrString| match v {
-        IntOrString::Int(n) => n.to_string(),
-        IntOrString::String(s) => s.clone(),
-    };
-    match (&spec.max_unavailable, &spec.min_available) {
-        (Some(max), _) => format!("maxUnavailable {}", show(max)),
-        (None, Some(min)) => format!("minAvailable {}", show(min)),
-        (None, None) => "an empty budget".to_string(),
     }
 }
