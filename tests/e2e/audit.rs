@@ -369,6 +369,12 @@ fn live_audit_classifies_workloads_from_their_evidence() {
             "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}, namespace: {ns}}}\n"
         )
     };
+    // A Role with these rules, bound to the ServiceAccount of the same name.
+    let role = |name: &str, rules: &str| {
+        format!(
+            "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: {name}, namespace: {ns}}}\nrules: {rules}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: {name}, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}\nsubjects: [{{kind: ServiceAccount, name: {name}, namespace: {ns}}}]\n"
+        )
+    };
     c.apply(
         &[
             // A stateless server behind a Service: surging keeps it up during a rollout.
@@ -378,7 +384,10 @@ fn live_audit_classifies_workloads_from_their_evidence() {
             // Leader-elected, known only from the RBAC that lets it take a lease.
             account("elector"),
             deployment("elector", "elector", ""),
-            format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: elector, namespace: {ns}}}\nrules: [{{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: elector, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: elector}}\nsubjects: [{{kind: ServiceAccount, name: elector, namespace: {ns}}}]\n"),
+            role(
+                "elector",
+                "[{apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update]}]",
+            ),
             // A controller that writes Deployments cluster-wide and never elects a leader.
             account("reconciler"),
             deployment("reconciler", "reconciler", ", args: [--sync-period=1m]"),
@@ -386,7 +395,11 @@ fn live_audit_classifies_workloads_from_their_evidence() {
             // A controller whose only Service answers an admission webhook: no users to keep up.
             account("hooked"),
             deployment("hooked", "hooked", ""),
-            format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: hooked, namespace: {ns}}}\nrules: [{{apiGroups: [''], resources: [configmaps], verbs: [get, update]}}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: hooked, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: hooked}}\nsubjects: [{{kind: ServiceAccount, name: hooked, namespace: {ns}}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: hooked-webhook, namespace: {ns}}}\nspec: {{selector: {{app: hooked}}, ports: [{{port: 443, targetPort: 9443}}]}}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: {ns}-hooked}}\nwebhooks:\n- name: hooked.example.invalid\n  clientConfig: {{service: {{namespace: {ns}, name: hooked-webhook}}}}\n  rules: [{{apiGroups: [example.invalid], apiVersions: [v1], operations: [CREATE], resources: [widgets]}}]\n  failurePolicy: Ignore\n  sideEffects: None\n  admissionReviewVersions: [v1]\n"),
+            role(
+                "hooked",
+                "[{apiGroups: [''], resources: [configmaps], verbs: [get, update]}]",
+            ),
+            format!("---\napiVersion: v1\nkind: Service\nmetadata: {{name: hooked-webhook, namespace: {ns}}}\nspec: {{selector: {{app: hooked}}, ports: [{{port: 443, targetPort: 9443}}]}}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: {ns}-hooked}}\nwebhooks:\n- name: hooked.example.invalid\n  clientConfig: {{service: {{namespace: {ns}, name: hooked-webhook}}}}\n  rules: [{{apiGroups: [example.invalid], apiVersions: [v1], operations: [CREATE], resources: [widgets]}}]\n  failurePolicy: Ignore\n  sideEffects: None\n  admissionReviewVersions: [v1]\n"),
             // One replica in its spec, but an HPA owns the count (2–4), and a PDB over it that
             // blocks drains whenever the HPA idles at its minimum.
             account("scaled"),

@@ -83,18 +83,6 @@ fn pod_of(c: &TestCluster, ns: &str, app: &str) -> String {
     ])
 }
 
-fn ready(c: &TestCluster, ns: &str, pod: &str) -> String {
-    c.kubectl_ok(&[
-        "get",
-        "pod",
-        pod,
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-    ])
-}
-
 /// The budget as the disruption controller sees it: (observed, currentHealthy, disruptionsAllowed).
 fn budget(c: &TestCluster, ns: &str, name: &str) -> (bool, i64, i64) {
     let p: Value =
@@ -163,7 +151,7 @@ fn drain_check_predicts_what_kubectl_drain_does() {
     assert!(
         eventually(90, || apps.iter().all(|a| {
             let pod = pod_of(c, &ns, a);
-            !pod.is_empty() && ready(c, &ns, &pod) == "True"
+            !pod.is_empty() && c.pod_ready(&ns, &pod)
         })),
         "pods never Ready: {}",
         c.kubectl_ok(&["get", "pods", "-n", &ns, "-o", "wide"])

@@ -159,6 +159,19 @@ impl TestCluster {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Whether a pod's Ready condition is True now.
+    pub fn pod_ready(&self, namespace: &str, pod: &str) -> bool {
+        self.kubectl_ok(&[
+            "get",
+            "pod",
+            pod,
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
+        ]) == "True"
+    }
+
     /// kubectl apply of an inline manifest, which must succeed.
     pub fn apply(&self, manifest: &str) {
         let out = self.try_apply(manifest, &[]);

@@ -313,7 +313,7 @@ fn orphaned_unready_released_and_legacy_locks() {
     // Unready: the holder pod exists but is not Ready.
     c.apply(&pod_yaml(&ns, "zombie"));
     assert!(
-        eventually(30, || lock_json_pod_ready(c, &ns, "zombie")),
+        eventually(30, || c.pod_ready(&ns, "zombie")),
         "zombie never became Ready"
     );
     c.kubectl_ok(&[
@@ -368,18 +368,6 @@ fn orphaned_unready_released_and_legacy_locks() {
         "{table}"
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
-}
-
-fn lock_json_pod_ready(c: &TestCluster, ns: &str, pod: &str) -> bool {
-    c.kubectl_ok(&[
-        "get",
-        "pod",
-        pod,
-        "-n",
-        ns,
-        "-o",
-        "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}",
-    ]) == "True"
 }
 
 #[test]
