@@ -2,9 +2,12 @@
 //! lock in scope with its holder (`read`), following them as they change (`watch`, diffed by
 //! `changes`), and changing one safely (`handover` decides, `store` writes).
 //!
-//! Pure: `model`, `holder`, `changes`, `handover`. Cluster I/O: `read`, `watch`, `store`.
+//! Lease families of elected shards (`family`).
+//!
+//! Pure: `model`, `holder`, `changes`, `handover`, `family`. Cluster I/O: `read`, `watch`, `store`.
 
 pub(crate) mod changes;
+pub(crate) mod family;
 pub(crate) mod handover;
 pub mod holder;
 pub mod model;

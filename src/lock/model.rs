@@ -75,6 +75,8 @@ pub struct LeaderLock {
     pub preferred_holder: Option<String>,
     /// Set when the lock could not be read completely (e.g. a legacy annotation that is not JSON).
     pub problem: Option<String>,
+    /// The controller ring a sharded controller's lease belongs to (`lock::family`).
+    pub controller_ring: Option<String>,
 }
 
 /// The JSON client-go writes into a legacy lock's annotation (`LeaderElectionRecord`).
@@ -132,6 +134,12 @@ impl LeaderLock {
                 .and_then(|s| s.preferred_holder.clone())
                 .filter(|p| !p.is_empty()),
             problem: None,
+            controller_ring: lease
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(super::family::CONTROLLER_RING_LABEL))
+                .cloned(),
         }
     }
 
@@ -162,6 +170,7 @@ impl LeaderLock {
             strategy: None,
             preferred_holder: None,
             problem,
+            controller_ring: None,
         })
     }
 
@@ -209,6 +218,7 @@ impl LeaderLock {
             strategy: None,
             preferred_holder: None,
             problem: None,
+            controller_ring: None,
         }
     }
 }
