@@ -9,4 +9,5 @@ pub mod kubectl_complete;
 pub mod release;
 pub mod scaffold;
 pub mod status;
+mod status_shards;
 mod status_view;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::cli::StatusArgs;
+use crate::commands::status_shards;
 use crate::commands::status_view::{self, EventLine, LockList};
 use crate::error::{Error, Result};
 use crate::kube::{self, Cluster, SKEW_WARNING};
@@ -20,6 +21,9 @@ use crate::options::{Namespaces, Options, StatusFormat};
 use crate::render::{self, Palette};
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
+    if let Some(family) = &args.shards {
+        return status_shards::run(args, family.as_deref(), options, out).await;
+    }
     let format = options.output.status()?;
     if args.name.is_some() && options.namespaces == Namespaces::All {
         return Err(Error::usage(
