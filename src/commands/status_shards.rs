@@ -583,7 +583,8 @@ mod tests {
             ]
         );
         assert!(diff(&after, &after, now).is_empty());
-        let gone = diff(&after, &leaders(&[]), now);
+        let none = leaders(&[]);
+        let gone = diff(&after, &none, now);
         assert!(gone.iter().all(|e| e.event == "gone"));
     }
 }
