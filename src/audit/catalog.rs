@@ -56,11 +56,18 @@ pub enum RuleId {
     LegacyLock,
     RemovedApiVersion,
     PdbNoPods,
+    ShardLeaderless,
+    ShardMissing,
+    ShardHotspot,
+    LegacyLockSplit,
+    LeaseRbacDenied,
+    LeaderChurn,
+    PreferredHolderGone,
 }
 
 impl RuleId {
     /// Every rule, in catalog order: the order of `audit explain` and of SARIF's `rules`.
-    pub const ALL: [RuleId; 19] = [
+    pub const ALL: [RuleId; 26] = [
         RuleId::RolloutSurge,
         RuleId::ReplicasNotOne,
         RuleId::HpaScalesSingleton,
@@ -80,6 +87,13 @@ impl RuleId {
         RuleId::LegacyLock,
         RuleId::RemovedApiVersion,
         RuleId::PdbNoPods,
+        RuleId::ShardLeaderless,
+        RuleId::ShardMissing,
+        RuleId::ShardHotspot,
+        RuleId::LegacyLockSplit,
+        RuleId::LeaseRbacDenied,
+        RuleId::LeaderChurn,
+        RuleId::PreferredHolderGone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +117,13 @@ impl RuleId {
             RuleId::LegacyLock => "legacy-lock",
             RuleId::RemovedApiVersion => "removed-api-version",
             RuleId::PdbNoPods => "pdb-no-pods",
+            RuleId::ShardLeaderless => "shard-leaderless",
+            RuleId::ShardMissing => "shard-missing",
+            RuleId::ShardHotspot => "shard-hotspot",
+            RuleId::LegacyLockSplit => "legacy-lock-split",
+            RuleId::LeaseRbacDenied => "lease-rbac-denied",
+            RuleId::LeaderChurn => "leader-churn",
+            RuleId::PreferredHolderGone => "preferred-holder-gone",
         }
     }
 
@@ -158,6 +179,8 @@ const DEPLOY_DOCS: &str =
     "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#strategy";
 const CRON_DOCS: &str = "https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/";
 const LEASE_DOCS: &str = "https://kubernetes.io/docs/concepts/architecture/leases/";
+const SHARDS_DOCS: &str =
+    "https://github.com/kubectl-singleton/kubectl-singleton/blob/main/docs/shards.md";
 
 /// The catalog's entry for a rule: every ID has one.
 pub fn rule(id: RuleId) -> &'static Rule {
@@ -323,6 +346,73 @@ pub fn rule(id: RuleId) -> &'static Rule {
             rationale: "A budget that selects nothing protects nothing: usually a selector typo.",
             fix: "# fix spec.selector to match the workload's pod labels",
             references: &[PDB_DOCS],
+        },
+        RuleId::ShardLeaderless => &Rule {
+            severity: Severity::Error,
+            kind: RuleKind::Runtime,
+            summary: "a shard of a lease family has had no leader for longer than its lease duration",
+            rationale: "In sharded leader election (Knative buckets, `<name>-shard-N`, a controller ring) each lease's leader does one slice of the work. A member that is expired, released or orphaned for longer than a whole lease duration was not taken over by any standby: its slice is not being worked on (argoproj/argo-cd#20965, #24147). A handover in progress (shorter than the lease duration) is not reported.",
+            fix: "# see which shards lack a leader and who could take them:\n#   kubectl singleton status --shards FAMILY -n NS\n# check that every replica campaigns for every shard, and that they can reach the API server",
+            references: &[SHARDS_DOCS, LEASE_DOCS],
+        },
+        RuleId::ShardMissing => &Rule {
+            severity: Severity::Warning,
+            kind: RuleKind::Runtime,
+            summary: "a Knative-style lease family (`<name>.<i>-of-<n>`) has no lease for an index",
+            rationale: "A bucket lease is created by the first replica that campaigns for it. With no lease for an index of a known total, no replica ever campaigned for that bucket: the keys it owns are handled by nobody (e.g. replicas started with different bucket counts).",
+            fix: "# make every replica use the same bucket count, and check its logs for the bucket's election",
+            references: &[SHARDS_DOCS],
+        },
+        RuleId::ShardHotspot => &Rule {
+            severity: Severity::Warning,
+            kind: RuleKind::Runtime,
+            summary: "one pod leads far more shards of a family than its share while other candidates are ready",
+            rationale: "Elected shards spread work only if their leaders spread: a pod that leads at least twice its fair share (and three shards or more) while its workload has other Ready pods (or the lease has other LeaseCandidates) carries the family's load alone and takes every shard down when it fails (argoproj/argo-cd#6125, timebertt/thesis-controller-sharding#1). Usually the first pod to start took every lease and the others never get one, since client-go leaders keep what they hold.",
+            fix: "# spread the leaders: restart the hot pod so the others acquire its shards, or\n# cap the shards one replica campaigns for (e.g. Knative's buckets per replica)",
+            references: &[SHARDS_DOCS],
+        },
+        RuleId::LegacyLockSplit => &Rule {
+            severity: Severity::Error,
+            kind: RuleKind::Runtime,
+            summary: "a legacy ConfigMap/Endpoints lock and a Lease of the same name are held live by different holders",
+            rationale: "client-go's MultiLock migrates a ConfigMap or Endpoints lock to a Lease by writing both. If a step is skipped (one version of the workload takes only the old lock, another only the new one) both locks are held at once by different pods: two leaders (kubernetes/kubernetes#107454, openkruise/kruise#1407, cert-manager/cert-manager#4935).",
+            fix: "# run every replica with the same lock type: first the multilock (configmapsleases /\n# endpointsleases) everywhere, then leases only",
+            references: &[
+                "https://github.com/kubernetes/kubernetes/issues/107454",
+                LEASE_DOCS,
+            ],
+        },
+        RuleId::LeaseRbacDenied => &Rule {
+            severity: Severity::Error,
+            kind: RuleKind::Runtime,
+            summary: "a leader-elected workload's ServiceAccount may not update the lease it holds",
+            rationale: "A client-go leader renews by updating its Lease. Created but not renewable, the lease expires and the workload loses leadership, crash-loops or never leads again (cert-manager/cert-manager#8476). The audit asks the API server with a SubjectAccessReview for each lease that is not being renewed; when the audit itself may not create SubjectAccessReviews it says so and skips the rule.",
+            fix: "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nrules:\n- apiGroups: [coordination.k8s.io]\n  resources: [leases]\n  verbs: [get, create, update]",
+            references: &[
+                "https://github.com/cert-manager/cert-manager/issues/8476",
+                LEASE_DOCS,
+            ],
+        },
+        RuleId::LeaderChurn => &Rule {
+            severity: Severity::Warning,
+            kind: RuleKind::Runtime,
+            summary: "a lease changes leader far more often than normal over its life",
+            rationale: "leaseTransitions counts leader changes since the lease was created. Rollouts and restarts add a few; renewals that fail under API-server load or slow networks add many (kubernetes/kubernetes#74340, Kong/kubernetes-ingress-controller#3124), and each change stops and restarts the leader's work. Reported at 10 transitions or more and more than 6 per hour of the lease's life (one every 10 minutes), with the rate in the message.",
+            fix: "# find out why renewals fail: API-server latency, CPU throttling of the leader, or a renewDeadline too close to leaseDuration",
+            references: &[
+                "https://github.com/kubernetes/kubernetes/issues/74340",
+                LEASE_DOCS,
+            ],
+        },
+        RuleId::PreferredHolderGone => &Rule {
+            severity: Severity::Warning,
+            kind: RuleKind::Runtime,
+            summary: "a coordinated lease's preferredHolder names no LeaseCandidate",
+            rationale: "In coordinated leader election the current leader yields when preferredHolder names someone else. If that candidate is gone the handover stalls: the leader steps down for nobody (kubernetes/kubernetes#138066).",
+            fix: "# clear spec.preferredHolder, or let the coordinated election controller set it again:\n#   kubectl patch lease NAME -n NS --type merge -p '{\"spec\":{\"preferredHolder\":null}}'",
+            references: &[
+                "https://kubernetes.io/docs/concepts/cluster-administration/coordinated-leader-election/",
+            ],
         },
     }
 }

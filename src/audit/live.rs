@@ -16,6 +16,7 @@ use kube::Api;
 use kube::api::ListParams;
 
 use crate::audit::objects::{Located, Objects, WebhookService};
+use crate::audit::{elections, lease_access};
 use crate::error::{Result, tolerate_withheld};
 use crate::k8s::ObjectRef;
 use crate::kube::{Action, Cluster};
@@ -27,6 +28,8 @@ pub struct LiveView {
     pub objects: Objects,
     pub pods: Vec<Pod>,
     pub locks: Inventory,
+    /// What the election-health rules need beyond locks and pods.
+    pub elections: elections::Evidence,
     /// `rules X, Y skipped: cannot list hpa (forbidden)`.
     pub notices: Vec<String>,
 }
@@ -208,8 +211,12 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
     notices.extend(pods_notice);
     let pods: Vec<Pod> = pods.into_iter().map(|p| p.object).collect();
     // Holders are found among the pods just listed, not fetched again one by one.
+    let mut candidates_read = false;
     let locks = match tolerate_withheld(listed_locks)? {
-        Ok(listed) => locks::judge(cluster, listed, pods_listed.then_some(&pods[..])).await?,
+        Ok(listed) => {
+            candidates_read = listed.candidates_read();
+            locks::judge(cluster, listed, pods_listed.then_some(&pods[..])).await?
+        }
         Err(err) => {
             notices.push(format!("rules lease-* and legacy-lock skipped: {err}"));
             Inventory {
@@ -220,6 +227,12 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
             }
         }
     };
+    let (denied, access_notice) = if pods_listed {
+        lease_access::denied_updates(cluster, &locks.reports, &pods).await?
+    } else {
+        (Vec::new(), None)
+    };
+    notices.extend(access_notice);
     let objects = Objects {
         deployments,
         statefulsets,
@@ -244,6 +257,10 @@ pub async fn read(cluster: &Cluster, namespace: Option<&str>) -> Result<LiveView
         objects,
         pods,
         locks,
+        elections: elections::Evidence {
+            candidates_read,
+            denied,
+        },
         notices,
     })
 }

@@ -4,6 +4,8 @@
 // Public: manifest loading and the objects it returns (integration tests and fuzz targets).
 pub(crate) mod catalog;
 pub(crate) mod classify;
+pub(crate) mod elections;
+pub(crate) mod lease_access;
 pub(crate) mod live;
 pub mod manifests;
 pub mod objects;

@@ -9,7 +9,7 @@ use crate::audit::catalog::{self, RuleId, RuleKind, Severity};
 use crate::audit::classify::{self, Class};
 use crate::audit::objects::{Objects, Unreadable};
 use crate::audit::rules::Finding;
-use crate::audit::{live, manifests, rules, runtime};
+use crate::audit::{elections, live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn};
 use crate::error::{Error, Result};
 use crate::k8s::ObjectRef;
@@ -26,7 +26,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
         let warnings = view.notices.clone();
         (
             view.objects,
-            Some((view.pods, view.locks, requests)),
+            Some((view.pods, view.locks, requests, view.elections)),
             warnings,
         )
     } else {
@@ -54,7 +54,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     let judged = classify::classify(&objects, args.assume_singleton);
     let mut findings = rules::check(&objects, &judged);
     let not_applied = match &live {
-        Some((pods, locks, _)) => {
+        Some((pods, locks, _, evidence)) => {
             findings.extend(runtime::check(
                 &objects,
                 &judged,
@@ -62,6 +62,12 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
                 &locks.reports,
                 locks.now,
             ));
+            findings.extend(elections::check(&elections::Inputs {
+                locks: &locks.reports,
+                pods,
+                evidence,
+                now: locks.now,
+            }));
             pdb_status(&objects, &mut findings);
             Vec::new()
         }

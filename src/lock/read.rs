@@ -86,8 +86,17 @@ pub async fn gather(cluster: &Cluster, scope: Scope<'_>) -> Result<Inventory> {
 pub struct Listed {
     locks: Vec<LeaderLock>,
     candidates: HashMap<(String, String), Vec<String>>,
+    /// Whether every LeaseCandidate in scope was read (none exist where the API is not served).
+    candidates_read: bool,
     notices: Vec<String>,
     withheld: Vec<LockKind>,
+}
+
+impl Listed {
+    /// Whether a lease without candidates here has none in the cluster.
+    pub fn candidates_read(&self) -> bool {
+        self.candidates_read
+    }
 }
 
 /// One LIST per lock kind, in parallel.
@@ -113,11 +122,13 @@ pub async fn list(cluster: &Cluster, scope: Scope<'_>) -> Result<Listed> {
             }
         }
     }
+    let mut candidates_read = true;
     let candidates = match tolerate_withheld(candidates)? {
         Ok(found) => found,
         // Clusters without coordinated leader election do not serve the API.
         Err(err) if err.is_not_found() => HashMap::new(),
         Err(err) => {
+            candidates_read = false;
             let notice = format!("lease candidates not shown: {err}");
             // Candidates only matter for coordinated leases; don't nag everyone else.
             if locks.iter().any(|l| l.strategy.is_some()) {
@@ -140,6 +151,7 @@ pub async fn list(cluster: &Cluster, scope: Scope<'_>) -> Result<Listed> {
     Ok(Listed {
         locks,
         candidates,
+        candidates_read,
         notices,
         withheld,
     })
@@ -152,6 +164,7 @@ pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> R
     let Listed {
         locks,
         candidates,
+        candidates_read: _,
         mut notices,
         withheld,
     } = listed;

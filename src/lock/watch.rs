@@ -25,6 +25,9 @@ pub fn id(lock: &LeaderLock) -> LockId {
 }
 
 /// One reading from any of the watched kinds.
+// Most readings are `Seen`, each moved once from the watcher to the caller: boxing the lock
+// would add an allocation per reading to save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Reading {
     Seen(LeaderLock),
     Gone(LockId),
