@@ -53,6 +53,8 @@ fn fixture(c: &TestCluster, prefix: &str) -> Fixture {
     let old = "2020-01-01T00:00:00.000000Z";
     let locks = [
         lease("held", &pod, &now.to_string(), ""),
+        // Its live holder stopped renewing: the audit asks whether it may (lease-rbac-denied).
+        lease("stalled", &pod, old, ""),
         lease("expired", "ghost", old, ""),
         lease("orphan-rs", &format!("{replicaset}-zzzzz"), old, ""),
         lease("orphan-sts", "db-1", old, ""),

@@ -1,6 +1,7 @@
 // Command lepeer is a real client-go leader-election participant for the e2e tests.
 //
-// It campaigns for one Lease with tools/leaderelection (the reference implementation our
+// It campaigns for one Lease (or, with --buckets, for every bucket of a Knative-style family,
+// `<name>.<i>-of-<n>`, each its own election in this one process) with tools/leaderelection (the reference implementation our
 // `status` and `release` must agree with), prints one JSON line per event on stdout, and exits
 // gracefully when the Pod named by its identity is deleted — standing in for the SIGTERM a
 // kubelet would send, so tests can use kwok pods as the peers' pods.
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +46,8 @@ type options struct {
 	coordinated     bool
 	binaryVersion   string
 	impersonate     string
+	buckets         int
+	bucketIndexes   string
 }
 
 // event is one line of output; tests parse these.
@@ -85,6 +89,8 @@ func main() {
 	flag.BoolVar(&o.coordinated, "coordinated", false, "coordinated leader election: publish a LeaseCandidate and let the apiserver pick the leader")
 	flag.StringVar(&o.binaryVersion, "binary-version", "1.36.0", "binaryVersion advertised in the LeaseCandidate (coordinated mode)")
 	flag.StringVar(&o.impersonate, "as", "", "user to impersonate, e.g. system:serviceaccount:NS:NAME, to run with exactly that account's RBAC")
+	flag.IntVar(&o.buckets, "buckets", 0, "Knative-style shards: campaign for the leases <name>.<i>-of-<buckets>, one election each, all in this process")
+	flag.StringVar(&o.bucketIndexes, "bucket-indexes", "", "with --buckets: campaign only for these indexes, comma-separated (default: every bucket)")
 	klog.InitFlags(nil)
 	flag.Parse()
 	if o.name == "" || o.identity == "" {
@@ -93,6 +99,10 @@ func main() {
 	}
 	if o.podNamespace == "" {
 		o.podNamespace = o.namespace
+	}
+	if o.buckets > 0 && o.coordinated {
+		fmt.Fprintln(os.Stderr, "lepeer: --buckets does not combine with --coordinated")
+		os.Exit(2)
 	}
 	podFlagSet := false
 	flag.Visit(func(f *flag.Flag) { podFlagSet = podFlagSet || f.Name == "pod" })
@@ -141,11 +151,65 @@ func run(o options) error {
 		go candidate.Run(ctx)
 	}
 
-	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.namespace, o.name,
+	names, err := leaseNames(o)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(names))
+	for _, name := range names {
+		wg.Add(1)
+		go func(name string) {
+			defer wg.Done()
+			if err := campaign(ctx, client, o, name); err != nil {
+				errs <- err
+				cancel()
+			}
+		}(name)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	emit(o.identity, "exited", "", "")
+	return nil
+}
+
+// leaseNames is the one lease of --name, or with --buckets the bucket leases asked for.
+func leaseNames(o options) ([]string, error) {
+	if o.buckets <= 0 {
+		return []string{o.name}, nil
+	}
+	var indexes []int
+	if o.bucketIndexes == "" {
+		for i := 0; i < o.buckets; i++ {
+			indexes = append(indexes, i)
+		}
+	} else {
+		for _, field := range strings.Split(o.bucketIndexes, ",") {
+			i, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || i < 0 || i >= o.buckets {
+				return nil, fmt.Errorf("--bucket-indexes: %q is not an index below %d", field, o.buckets)
+			}
+			indexes = append(indexes, i)
+		}
+	}
+	names := make([]string, 0, len(indexes))
+	for _, i := range indexes {
+		names = append(names, fmt.Sprintf("%s.%d-of-%d", o.name, i, o.buckets))
+	}
+	return names, nil
+}
+
+// campaign runs one election for the lease `name` until ctx ends.
+func campaign(ctx context.Context, client kubernetes.Interface, o options, name string) error {
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.namespace, name,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: o.identity})
 	if err != nil {
 		return err
 	}
+	lease := "lease " + o.namespace + "/" + name
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   o.leaseDuration,
@@ -153,23 +217,22 @@ func run(o options) error {
 		RetryPeriod:     o.retryPeriod,
 		ReleaseOnCancel: o.releaseOnCancel,
 		Coordinated:     o.coordinated,
-		Name:            o.name,
+		Name:            name,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(context.Context) { emit(o.identity, "started_leading", o.identity, "") },
-			OnStoppedLeading: func() { emit(o.identity, "stopped_leading", "", "") },
-			OnNewLeader:      func(leader string) { emit(o.identity, "new_leader", leader, "") },
+			OnStartedLeading: func(context.Context) { emit(o.identity, "started_leading", o.identity, lease) },
+			OnStoppedLeading: func() { emit(o.identity, "stopped_leading", "", lease) },
+			OnNewLeader:      func(leader string) { emit(o.identity, "new_leader", leader, lease) },
 		},
 	})
 	if err != nil {
 		return err
 	}
-	emit(o.identity, "campaigning", "", fmt.Sprintf("lease %s/%s", o.namespace, o.name))
+	emit(o.identity, "campaigning", "", lease)
 	// Run returns when ctx ends or leadership is lost; a lost leader campaigns again, as a
 	// controller restarted by its kubelet would.
 	for ctx.Err() == nil {
 		elector.Run(ctx)
 	}
-	emit(o.identity, "exited", "", "")
 	return nil
 }
 
