@@ -9,5 +9,6 @@ mod harness;
 mod rbac;
 mod release;
 mod scaffold;
+mod shards;
 mod status;
 mod yaml11;
