@@ -156,25 +156,21 @@ fn leaderless(report: &LockReport, summary: &str, now: Timestamp, out: &mut Vec<
     if without <= grace {
         return;
     }
+    let holder = lock.holder().unwrap_or_default();
     let how = match (report.state, &report.holder_pod) {
-        (State::Released, _) => "released".to_string(),
-        (State::Orphaned, Some(HolderPod::Gone { pod, .. })) => {
-            format!(
-                "held by {}, whose pod {pod} is gone",
-                lock.holder().unwrap_or_default()
-            )
-        }
-        _ => format!("held by {} but expired", lock.holder().unwrap_or_default()),
+        (State::Released, _) => format!("was released {} ago", words(without)),
+        (State::Orphaned, Some(HolderPod::Gone { pod, .. })) => format!(
+            "expired {} ago, held by {holder} whose pod {pod} is gone",
+            words(without)
+        ),
+        _ => format!("expired {} ago, held by {holder}", words(without)),
     };
     out.push(
         finding(
             RuleId::ShardLeaderless,
             lease_ref(lock),
             None,
-            format!(
-                "shard without a leader for {} ({how}); no standby took it over",
-                words(without)
-            ),
+            format!("shard without a leader: its lease {how}, and no standby took it over"),
             "check that every replica campaigns for this shard: kubectl singleton status --shards FAMILY",
         )
         .because([
