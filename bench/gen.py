@@ -23,6 +23,7 @@ FULL = {
     "cronjobs": 500,
     "leases": 300,
     "legacy": 20,
+    "families": 200,
 }
 NAMESPACES = 50
 LABEL = "kubectl-singleton-bench: seed"
@@ -182,6 +183,23 @@ metadata:
 """
 
 
+def family_lease(i, now, old):
+    # 20 lease families of 10 elected shards (status --shards): even families Knative buckets,
+    # odd ones `<base>-shard-<j>`; family f is led by sts-f-0, every seventh shard long expired.
+    f, j = divmod(i, 10)
+    name = f"bucket-{f}.{j}-of-10" if f % 2 == 0 else f"family-{f}-shard-{j}"
+    renew, duration = (old, 15) if i % 7 == 6 else (now, 86400)
+    return f"""apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {{name: {name}, namespace: {ns(f)}, labels: {{{LABEL}}}}}
+spec:
+  holderIdentity: sts-{f}-0
+  leaseDurationSeconds: {duration}
+  renewTime: "{renew}"
+  leaseTransitions: {j % 3}
+"""
+
+
 def count(kind, scale):
     return math.ceil(FULL[kind] * scale)
 
@@ -200,6 +218,7 @@ def main():
         "cronjobs": cronjob,
         "leases": lambda i: lease(i, now, old),
         "legacy": lambda i: legacy(i, now, old),
+        "families": lambda i: family_lease(i, now, old),
     }
     (out / "0-namespaces.yaml").write_text(
         "".join(

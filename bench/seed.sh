@@ -5,6 +5,7 @@
 #   kwok Nodes (kwok keeps one heartbeat Lease each)  2,000
 #   leader-election Leases held by StatefulSet pods   300
 #   legacy ConfigMap/Endpoints locks                  20   (same holder and name as a Lease: a multilock)
+#   Leases of 20 shard families × 10 (status --shards) 200  (Knative buckets and <base>-shard-<j>)
 #   Deployments (replicas 1)                          3,000
 #   StatefulSets (replicas 1)                         500
 #   PodDisruptionBudgets                              1,000
