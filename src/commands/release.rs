@@ -51,10 +51,18 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
         }
         writeln!(out, "{}", describe(&report, cluster.server_now()))?;
         let mut request = request.clone();
-        if request.to.is_some()
-            && report.lock.strategy.as_deref() == Some(handover::OLDEST_EMULATION_VERSION)
-        {
-            request.candidates = read::candidates_of(&cluster, &at.namespace, &at.name).await?;
+        if let (Some(_), Some(strategy)) = (&request.to, &report.lock.strategy) {
+            request.candidates = match read::candidates_of(&cluster, &at.namespace, &at.name).await
+            {
+                Ok(found) => found,
+                // A third party's strategy may run where LeaseCandidates are not served.
+                Err(err)
+                    if err.is_not_found() && strategy != handover::OLDEST_EMULATION_VERSION =>
+                {
+                    Vec::new()
+                }
+                Err(err) => return Err(err),
+            };
         }
         let old_holder = report.lock.holder().unwrap_or_default().to_string();
         let step = match handover::plan(&report, &request) {

@@ -152,7 +152,11 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
             return prefer_elected(to, holder, &request.candidates);
         }
         if lock.strategy.is_some() {
-            // A third party's strategy: its controller reads preferredHolder and elects.
+            // A third party's strategy: its controller reads preferredHolder and elects, among
+            // the lease's LeaseCandidates when it has any; one they do not name stalls it.
+            if !request.candidates.is_empty() && !request.candidates.iter().any(|c| c.name == *to) {
+                return not_a_candidate(to, &request.candidates);
+            }
             return Step::Prefer(to.clone()).into();
         }
         if request.force {
@@ -203,21 +207,27 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
     }
 }
 
+/// `--to` names nobody standing for the lease: a preferredHolder nobody answers to stalls the
+/// handover (the leader steps down for no one).
+fn not_a_candidate(to: &str, candidates: &[Candidate]) -> Plan {
+    let names: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+    Plan::Refuse(format!(
+        "{to} is not a LeaseCandidate for this lease (candidates: {}): nothing changed",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
+}
+
 /// On an OldestEmulationVersion lease the API server elects, and it elects by versions and age
 /// alone: preferredHolder only ends the current term, after which the server picks its electee
 /// again. So `--to` can only name the candidate the server would elect; anything else would
 /// just interrupt the leader.
 fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
     if !candidates.iter().any(|c| c.name == to) {
-        let names: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
-        return Plan::Refuse(format!(
-            "{to} is not a LeaseCandidate for this lease (candidates: {}): nothing changed",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        ));
+        return not_a_candidate(to, candidates);
     }
     match elect(candidates) {
         Some(electee) if electee.name == to => Step::Prefer(to.to_string()).into(),
@@ -455,6 +465,22 @@ mod tests {
                 &report("p-1", LIVE, alive(), Some("example.com/by-zone")),
                 &to(false)
             ),
+            Plan::Act(Step::Prefer("p-2".into()))
+        );
+        // With LeaseCandidates, only one of them.
+        let among = |names: &[&str]| Request {
+            candidates: names
+                .iter()
+                .map(|n| candidate(n, "1.36.0", "1.36.0", 1))
+                .collect(),
+            ..to(false)
+        };
+        let third = report("p-1", LIVE, alive(), Some("example.com/by-zone"));
+        assert!(
+            matches!(plan(&third, &among(&["p-1", "p-3"])), Plan::Refuse(r) if r.contains("p-2 is not a LeaseCandidate"))
+        );
+        assert_eq!(
+            plan(&third, &among(&["p-1", "p-2"])),
             Plan::Act(Step::Prefer("p-2".into()))
         );
         assert!(
