@@ -786,7 +786,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__status)
-            opts="-l -w -n -A -o -v -h -V --selector --all-leases --watch --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-l -w -n -A -o -v -h -V --selector --all-leases --watch --shards --family --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,6 +797,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shards)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --family)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
