@@ -193,7 +193,7 @@ pub struct StatusArgs {
 
     /// With --shards: leases whose whole name matches REGEX form a family (its group named
     /// `index`, else its first group, is the shard index)
-    #[arg(long, value_name = "REGEX", requires = "shards")]
+    #[arg(long, value_name = "REGEX")]
     pub family: Option<String>,
 }
 

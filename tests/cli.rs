@@ -129,6 +129,19 @@ fn bad_flags_are_usage_errors_in_one_line() {
             &["release", "lock", "--wait", "5parsecs"][..],
             "unknown unit",
         ),
+        (&["status", "--family", "x"][..], "use it with --shards"),
+        (
+            &["status", "--shards", "--family", "("][..],
+            "invalid --family \"(\"",
+        ),
+        (
+            &["status", "--shards", "-o", "name"][..],
+            "status --shards prints a table",
+        ),
+        (
+            &["status", "--shards", "lock", "-w", "-o", "yaml"][..],
+            "one JSON object per line",
+        ),
     ] {
         let out = bin()
             .args(args)

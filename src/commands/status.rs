@@ -24,6 +24,11 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
     if let Some(family) = &args.shards {
         return status_shards::run(args, family.as_deref(), options, out).await;
     }
+    if args.family.is_some() {
+        return Err(Error::usage(
+            "--family groups leases into shard families: use it with --shards",
+        ));
+    }
     let format = options.output.status()?;
     if args.name.is_some() && options.namespaces == Namespaces::All {
         return Err(Error::usage(
