@@ -407,8 +407,8 @@ pub fn rule(id: RuleId) -> &'static Rule {
         RuleId::PreferredHolderGone => &Rule {
             severity: Severity::Warning,
             kind: RuleKind::Runtime,
-            summary: "a coordinated lease's preferredHolder names no LeaseCandidate",
-            rationale: "In coordinated leader election the current leader yields when preferredHolder names someone else. If that candidate is gone the handover stalls: the leader steps down for nobody (kubernetes/kubernetes#138066).",
+            summary: "a coordinated lease's preferredHolder names no LeaseCandidate, or one whose pod is gone",
+            rationale: "In coordinated leader election the current leader yields when preferredHolder names someone else. If that candidate is gone the handover stalls: the leader steps down for nobody (kubernetes/kubernetes#138066). Gone: no LeaseCandidate of the lease names it (judged only when candidates could be read), or its pod is missing while other pods of the workload its name points at still run (a node-hosted identity never counts).",
             fix: "# clear spec.preferredHolder, or let the coordinated election controller set it again:\n#   kubectl patch lease NAME -n NS --type merge -p '{\"spec\":{\"preferredHolder\":null}}'",
             references: &[
                 "https://kubernetes.io/docs/concepts/cluster-administration/coordinated-leader-election/",

@@ -60,7 +60,7 @@ pub fn check(inputs: &Inputs<'_>) -> Vec<Finding> {
     legacy_split(inputs.locks, &mut out);
     for report in inputs.locks {
         churn(&report.lock, inputs.now, &mut out);
-        preferred_gone(report, inputs.evidence.candidates_read, &mut out);
+        preferred_gone(report, inputs, &mut out);
     }
     for denied in &inputs.evidence.denied {
         rbac_denied(denied, &mut out);
@@ -341,15 +341,14 @@ fn churn(lock: &LeaderLock, now: Timestamp, out: &mut Vec<Finding>) {
     );
 }
 
-fn preferred_gone(report: &LockReport, candidates_read: bool, out: &mut Vec<Finding>) {
+/// Why a preferred holder is gone, if it is: no LeaseCandidate names it (when candidates were
+/// read), or it is a candidate whose pod is gone while its workload's other pods run.
+fn preferred_gone(report: &LockReport, inputs: &Inputs<'_>, out: &mut Vec<Finding>) {
     let lock = &report.lock;
     let Some(preferred) = lock.preferred_holder.as_deref() else {
         return;
     };
-    if lock.kind != LockKind::Lease || !candidates_read {
-        return;
-    }
-    if report.candidates.iter().any(|c| c == preferred) {
+    if lock.kind != LockKind::Lease {
         return;
     }
     let candidates = if report.candidates.is_empty() {
@@ -357,25 +356,69 @@ fn preferred_gone(report: &LockReport, candidates_read: bool, out: &mut Vec<Find
     } else {
         report.candidates.join(", ")
     };
+    let (message, gone) = if !report.candidates.iter().any(|c| c == preferred) {
+        if !inputs.evidence.candidates_read {
+            return;
+        }
+        (
+            format!(
+                "preferredHolder {preferred} is no LeaseCandidate of this lease: the handover to it stalls"
+            ),
+            format!("LeaseCandidates for {}: {candidates}", lock.name),
+        )
+    } else {
+        match pod_gone(preferred, &lock.namespace, inputs.pods) {
+            Some(why) => (
+                format!(
+                    "preferredHolder {preferred} is a LeaseCandidate whose pod is gone: the handover to it stalls"
+                ),
+                why,
+            ),
+            None => return,
+        }
+    };
     out.push(
         finding(
             RuleId::PreferredHolderGone,
             lease_ref(lock),
             None,
-            format!(
-                "preferredHolder {preferred} is no LeaseCandidate of this lease: the handover to it stalls"
-            ),
+            message,
             "clear spec.preferredHolder, or restart the candidate it names",
         )
         .because([
             format!("spec.preferredHolder {preferred}"),
-            format!(
-                "strategy {}",
-                lock.strategy.as_deref().unwrap_or("unset")
-            ),
-            format!("LeaseCandidates for {}: {candidates}", lock.name),
+            format!("strategy {}", lock.strategy.as_deref().unwrap_or("unset")),
+            gone,
         ]),
     );
+}
+
+/// `no pod P in NS; ReplicaSet/x runs other pods` when the identity's pod is gone while the
+/// workload it belonged to still runs pods (so the identity is a pod's, not a node's).
+fn pod_gone(identity: &str, namespace: &str, pods: &[Pod]) -> Option<String> {
+    let pod = holder::holder_pod_name(identity)?;
+    let in_ns = || {
+        pods.iter()
+            .filter(move |p| p.metadata.namespace.as_deref() == Some(namespace))
+    };
+    if in_ns().any(|p| p.metadata.name.as_deref() == Some(pod)) {
+        return None;
+    }
+    holder::owner_candidates(pod)
+        .into_iter()
+        .find_map(|(kind, owner)| {
+            let runs = in_ns().any(|p| {
+                p.metadata.owner_references.iter().flatten().any(|o| {
+                    o.controller == Some(true) && o.kind == kind.as_str() && o.name == owner
+                })
+            });
+            runs.then(|| {
+                format!(
+                    "no pod {pod} in {namespace}; {}/{owner} runs other pods",
+                    kind.as_str()
+                )
+            })
+        })
 }
 
 fn rbac_denied(denied: &DeniedUpdate, out: &mut Vec<Finding>) {

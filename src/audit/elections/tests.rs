@@ -269,6 +269,34 @@ fn a_preferred_holder_must_be_a_candidate_when_candidates_were_read() {
     assert!(run(&[coordinated(&["a", "b"])], &[], &read).is_empty());
     // Candidates withheld by RBAC: nothing can be said.
     assert!(run(&[coordinated(&[])], &[], &Evidence::default()).is_empty());
+
+    // A candidate whose pod is gone while its ReplicaSet runs others.
+    let mut to_pod = coordinated(&["a", "app-5d8f9c7b6-zzzzz"]);
+    to_pod.lock.preferred_holder = Some("app-5d8f9c7b6-zzzzz".into());
+    let found = run(
+        &[to_pod.clone()],
+        &[ready_pod("app-5d8f9c7b6-bbbbb")],
+        &read,
+    );
+    assert_eq!(ids(&found), vec![("preferred-holder-gone", "kcm")]);
+    assert!(
+        found[0].evidence.contains(
+            &"no pod app-5d8f9c7b6-zzzzz in ns; ReplicaSet/app-5d8f9c7b6 runs other pods"
+                .to_string()
+        ),
+        "{:?}",
+        found[0].evidence
+    );
+    // Its pod is there, or nothing says the identity is a pod's (a node's hostname_uuid).
+    assert!(
+        run(
+            &[to_pod.clone()],
+            &[ready_pod("app-5d8f9c7b6-zzzzz")],
+            &read
+        )
+        .is_empty()
+    );
+    assert!(run(&[to_pod], &[], &read).is_empty());
 }
 
 #[test]
