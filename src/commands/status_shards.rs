@@ -86,12 +86,19 @@ pub async fn run(
     let json = format == StatusFormat::Json;
     match format {
         StatusFormat::Json if args.watch => {
-            serde_json::to_writer(&mut *out, &FamilyList::new(&families, now))
-                .map_err(|e| Error::Output(e.into()))?;
+            serde_json::to_writer(
+                &mut *out,
+                &FamilyList::new(&families, now, &inventory.notices),
+            )
+            .map_err(|e| Error::Output(e.into()))?;
             out.write_all(b"\n")?;
         }
         StatusFormat::Json | StatusFormat::Yaml => {
-            return render::document(&FamilyList::new(&families, now), !json, out);
+            return render::document(
+                &FamilyList::new(&families, now, &inventory.notices),
+                !json,
+                out,
+            );
         }
         _ if wanted.is_some() => {
             let text: Vec<String> = families.iter().map(|f| detail(f, now, options)).collect();
@@ -312,6 +319,8 @@ struct FamilyList {
     api_version: &'static str,
     kind: &'static str,
     server_time: Timestamp,
+    /// Parts of the view RBAC or the cluster withheld.
+    warnings: Vec<String>,
     items: Vec<FamilyItem>,
 }
 
@@ -347,11 +356,12 @@ struct ShardItem {
 }
 
 impl FamilyList {
-    fn new(families: &[FamilyReport<'_>], now: Timestamp) -> Self {
+    fn new(families: &[FamilyReport<'_>], now: Timestamp, warnings: &[String]) -> Self {
         FamilyList {
             api_version: render::API_VERSION,
             kind: "LeaseFamilyList",
             server_time: now,
+            warnings: warnings.to_vec(),
             items: families
                 .iter()
                 .map(|f| FamilyItem {

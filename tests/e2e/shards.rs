@@ -18,6 +18,18 @@ fn families(c: &TestCluster, ns: &str) -> Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
+/// `status --shards -o json` as documented in docs/shards.schema.json.
+fn assert_valid(doc: &Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/shards.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc}");
+}
+
 /// The family's item, or Null.
 fn family(c: &TestCluster, ns: &str, name: &str) -> Value {
     families(c, ns)["items"]
@@ -128,6 +140,7 @@ fn buckets_across_peers_leaderless_then_taken_over_then_all_on_one_peer() {
         "{:?}",
         findings(c, &ns)
     );
+    assert_valid(&families(c, &ns));
     let degraded = family(c, &ns, "bucket.*-of-4");
     assert_eq!(degraded["state"], "Degraded", "{degraded}");
     assert_eq!(degraded["led"], 2, "{degraded}");
