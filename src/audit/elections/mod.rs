@@ -3,7 +3,8 @@
 //! a legacy lock split from its Lease (`legacy-lock-split`), leadership churn
 //! (`leader-churn`), a coordinated lease preferring a gone candidate (`preferred-holder-gone`),
 //! and a holder that may not renew (`lease-rbac-denied`, from the SubjectAccessReviews
-//! `audit::lease_access` asked).
+//! `audit::lease_access` asked). Here: the shard rules over lease families; `locks`: the rules
+//! that judge one lock at a time.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,7 +16,9 @@ use crate::audit::rules::{Finding, finding};
 use crate::k8s::{ObjectRef, WorkloadRef};
 use crate::lock::family::{self, FamilyReport, Pattern};
 use crate::lock::holder::{self, HolderPod};
-use crate::lock::model::{Expiry, LeaderLock, LockKind, LockReport, State, UNKNOWN_LEADER};
+use crate::lock::model::{LeaderLock, LockReport, State};
+
+mod locks;
 
 /// A lease whose holder's ServiceAccount the API server says may not update it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,18 +60,18 @@ pub const CHURN_PER_HOUR: f64 = 6.0;
 pub fn check(inputs: &Inputs<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     shards(inputs, &mut out);
-    legacy_split(inputs.locks, &mut out);
+    locks::legacy_split(inputs.locks, &mut out);
     for report in inputs.locks {
-        churn(&report.lock, inputs.now, &mut out);
-        preferred_gone(report, inputs, &mut out);
+        locks::churn(&report.lock, inputs.now, &mut out);
+        locks::preferred_gone(report, inputs, &mut out);
     }
     for denied in &inputs.evidence.denied {
-        rbac_denied(denied, &mut out);
+        locks::rbac_denied(denied, &mut out);
     }
     out
 }
 
-fn lease_ref(lock: &LeaderLock) -> ObjectRef {
+pub(super) fn lease_ref(lock: &LeaderLock) -> ObjectRef {
     ObjectRef {
         kind: lock.kind.as_str().to_string(),
         namespace: lock.namespace.clone(),
@@ -84,7 +87,7 @@ fn family_ref(f: &FamilyReport<'_>) -> ObjectRef {
     }
 }
 
-fn words(d: SignedDuration) -> String {
+pub(super) fn words(d: SignedDuration) -> String {
     crate::render::age(d)
 }
 
@@ -103,6 +106,11 @@ fn shards(inputs: &Inputs<'_>, out: &mut Vec<Finding>) {
         // each lease already says so (lease-expired, lease-orphaned); a stale family of an old
         // bucket count must not read as a broken shard.
         if f.led == 0 {
+            continue;
+        }
+        // Numbered names are only a guess: `web-1` and `web-2` may be two apps. Their leases are
+        // shards of one election only when their holders are pods of one workload.
+        if f.family.pattern == Pattern::Numbered && one_controller(f).is_none() {
             continue;
         }
         let summary = format!(
@@ -186,6 +194,37 @@ fn leaderless(report: &LockReport, summary: &str, now: Timestamp, out: &mut Vec<
     );
 }
 
+/// The one workload whose pods hold (or held) every held member of a family, if there is one:
+/// a found pod's workload, or the controller a gone pod's name points at (a ReplicaSet
+/// `<deployment>-<hash>` counts as its Deployment).
+fn one_controller(f: &FamilyReport<'_>) -> Option<String> {
+    let mut names = BTreeSet::new();
+    for (_, r) in &f.members {
+        match &r.holder_pod {
+            Some(HolderPod::Found(pod)) => match &pod.workload {
+                Some(w) => names.insert(w.name.clone()),
+                None => return None,
+            },
+            Some(HolderPod::Gone { owner, .. }) => {
+                let name = match owner.kind.as_str() {
+                    "ReplicaSet" => owner
+                        .name
+                        .rsplit_once('-')
+                        .map_or(owner.name.as_str(), |(d, _)| d),
+                    _ => owner.name.as_str(),
+                };
+                names.insert(name.to_string())
+            }
+            // Released (no holder), or a holder that maps to no pod: no say.
+            _ => continue,
+        };
+    }
+    match names.len() {
+        1 => names.pop_first(),
+        _ => None,
+    }
+}
+
 /// Ready pods per workload, to know how many candidates a holder has.
 fn ready_pods_by_workload(pods: &[Pod]) -> HashMap<(String, WorkloadRef), u32> {
     let mut ready = HashMap::new();
@@ -259,204 +298,6 @@ fn hotspot(
                 f.expected
             ),
             "restart the hot pod so the other candidates take its shards, or cap the shards one replica campaigns for",
-        )
-        .because(evidence),
-    );
-}
-
-fn legacy_split(locks: &[LockReport], out: &mut Vec<Finding>) {
-    let leases: HashMap<(&str, &str), &LockReport> = locks
-        .iter()
-        .filter(|r| r.lock.kind == LockKind::Lease)
-        .map(|r| ((r.lock.namespace.as_str(), r.lock.name.as_str()), r))
-        .collect();
-    for legacy in locks.iter().filter(|r| r.lock.kind != LockKind::Lease) {
-        let key = (legacy.lock.namespace.as_str(), legacy.lock.name.as_str());
-        let Some(lease) = leases.get(&key) else {
-            continue;
-        };
-        let (Expiry::Live { remaining: a }, Expiry::Live { remaining: b }) =
-            (lease.expiry, legacy.expiry)
-        else {
-            continue;
-        };
-        let (Some(new), Some(old)) = (lease.lock.holder(), legacy.lock.holder()) else {
-            continue;
-        };
-        if new == old || new == UNKNOWN_LEADER || old == UNKNOWN_LEADER {
-            continue;
-        }
-        let kind = legacy.lock.kind.as_str();
-        out.push(
-            finding(
-                RuleId::LegacyLockSplit,
-                lease_ref(&lease.lock),
-                None,
-                format!("two leaders: the Lease is held by {new}, the {kind} lock of the same name by {old}"),
-                "run every replica with the same lock: the multilock (e.g. configmapsleases) first, then leases only",
-            )
-            .because([
-                format!("Lease holderIdentity {new}, live for {}", words(a)),
-                format!("{kind} annotation holderIdentity {old}, live for {}", words(b)),
-            ]),
-        );
-    }
-}
-
-/// Transitions per hour of the lease's life, when it churns.
-pub fn churn_rate(lock: &LeaderLock, now: Timestamp) -> Option<(i32, SignedDuration, f64)> {
-    let transitions = lock.transitions?;
-    let life = now.duration_since(lock.created?);
-    if transitions < CHURN_MIN_TRANSITIONS {
-        return None;
-    }
-    // A lease younger than a minute is judged as a minute old.
-    let hours = life.max(SignedDuration::from_secs(60)).as_secs_f64() / 3600.0;
-    let rate = f64::from(transitions) / hours;
-    (rate > CHURN_PER_HOUR).then_some((transitions, life, rate))
-}
-
-fn churn(lock: &LeaderLock, now: Timestamp, out: &mut Vec<Finding>) {
-    let Some((transitions, life, rate)) = churn_rate(lock, now) else {
-        return;
-    };
-    out.push(
-        finding(
-            RuleId::LeaderChurn,
-            lease_ref(lock),
-            None,
-            format!(
-                "{transitions} leader transitions in {} of life: {rate:.1} per hour (normal is well under {CHURN_PER_HOUR:.0})",
-                words(life)
-            ),
-            "find out why renewals fail: API-server latency, CPU throttling of the leader, or renewDeadline too close to leaseDuration",
-        )
-        .because([
-            format!("leaseTransitions {transitions}"),
-            format!(
-                "creationTimestamp {} (server time {now})",
-                lock.created.map(|t| t.to_string()).unwrap_or_default()
-            ),
-        ]),
-    );
-}
-
-/// Why a preferred holder is gone, if it is: no LeaseCandidate names it (when candidates were
-/// read), or it is a candidate whose pod is gone while its workload's other pods run.
-fn preferred_gone(report: &LockReport, inputs: &Inputs<'_>, out: &mut Vec<Finding>) {
-    let lock = &report.lock;
-    let Some(preferred) = lock.preferred_holder.as_deref() else {
-        return;
-    };
-    if lock.kind != LockKind::Lease {
-        return;
-    }
-    let candidates = if report.candidates.is_empty() {
-        "none".to_string()
-    } else {
-        report.candidates.join(", ")
-    };
-    let (message, gone) = if !report.candidates.iter().any(|c| c == preferred) {
-        if !inputs.evidence.candidates_read {
-            return;
-        }
-        (
-            format!(
-                "preferredHolder {preferred} is no LeaseCandidate of this lease: the handover to it stalls"
-            ),
-            format!("LeaseCandidates for {}: {candidates}", lock.name),
-        )
-    } else {
-        match pod_gone(preferred, &lock.namespace, inputs.pods) {
-            Some(why) => (
-                format!(
-                    "preferredHolder {preferred} is a LeaseCandidate whose pod is gone: the handover to it stalls"
-                ),
-                why,
-            ),
-            None => return,
-        }
-    };
-    out.push(
-        finding(
-            RuleId::PreferredHolderGone,
-            lease_ref(lock),
-            None,
-            message,
-            "clear spec.preferredHolder, or restart the candidate it names",
-        )
-        .because([
-            format!("spec.preferredHolder {preferred}"),
-            format!("strategy {}", lock.strategy.as_deref().unwrap_or("unset")),
-            gone,
-        ]),
-    );
-}
-
-/// `no pod P in NS; ReplicaSet/x runs other pods` when the identity's pod is gone while the
-/// workload it belonged to still runs pods (so the identity is a pod's, not a node's).
-fn pod_gone(identity: &str, namespace: &str, pods: &[Pod]) -> Option<String> {
-    let pod = holder::holder_pod_name(identity)?;
-    let in_ns = || {
-        pods.iter()
-            .filter(move |p| p.metadata.namespace.as_deref() == Some(namespace))
-    };
-    if in_ns().any(|p| p.metadata.name.as_deref() == Some(pod)) {
-        return None;
-    }
-    holder::owner_candidates(pod)
-        .into_iter()
-        .find_map(|(kind, owner)| {
-            let runs = in_ns().any(|p| {
-                p.metadata.owner_references.iter().flatten().any(|o| {
-                    o.controller == Some(true) && o.kind == kind.as_str() && o.name == owner
-                })
-            });
-            runs.then(|| {
-                format!(
-                    "no pod {pod} in {namespace}; {}/{owner} runs other pods",
-                    kind.as_str()
-                )
-            })
-        })
-}
-
-fn rbac_denied(denied: &DeniedUpdate, out: &mut Vec<Finding>) {
-    let account = format!(
-        "system:serviceaccount:{}:{}",
-        denied.lease.namespace, denied.service_account
-    );
-    let object = match &denied.workload {
-        Some(w) => ObjectRef {
-            kind: w.kind.clone(),
-            namespace: denied.lease.namespace.clone(),
-            name: w.name.clone(),
-        },
-        None => ObjectRef {
-            kind: "Pod".to_string(),
-            namespace: denied.lease.namespace.clone(),
-            name: denied.pod.clone(),
-        },
-    };
-    let mut evidence = vec![
-        format!("pod {} holds Lease {}", denied.pod, denied.lease.name),
-        format!("serviceAccountName {}", denied.service_account),
-        format!(
-            "SubjectAccessReview: {account} may not update leases/{} in {}",
-            denied.lease.name, denied.lease.namespace
-        ),
-    ];
-    evidence.extend(denied.reason.iter().map(|r| format!("authorizer: {r}")));
-    out.push(
-        finding(
-            RuleId::LeaseRbacDenied,
-            object,
-            None,
-            format!(
-                "ServiceAccount {} may not update Lease {} it holds: it cannot renew, so it loses leadership and never regains it",
-                denied.service_account, denied.lease.name
-            ),
-            "grant get, create and update on leases (coordination.k8s.io) to its ServiceAccount",
         )
         .because(evidence),
     );

@@ -6,6 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use super::*;
 use crate::audit::catalog::Severity;
 use crate::lock::holder::PodSummary;
+use crate::lock::model::{LockKind, UNKNOWN_LEADER};
 
 const NOW: &str = "2026-01-01T01:00:00Z";
 
@@ -321,4 +322,24 @@ fn a_denied_update_is_an_error_on_the_workload_with_the_review_as_evidence() {
     assert!(found[0].evidence.iter().any(|e| e.starts_with(
         "SubjectAccessReview: system:serviceaccount:ns:app may not update leases/ctrl"
     )));
+}
+
+#[test]
+fn numbered_names_are_shards_only_when_one_workload_holds_them() {
+    let held_by = |name: &str, renewed_ago: i64, workload: &str| {
+        let mut r = lease(name, Some(&format!("{workload}-0")), renewed_ago);
+        if let Some(HolderPod::Found(pod)) = &mut r.holder_pod {
+            pod.workload = Some(WorkloadRef::new("StatefulSet", workload));
+        }
+        r
+    };
+    // Two apps that happen to be called web-1 and web-2: the expired one is lease-expired's.
+    let apps = [held_by("web-1", 1, "web-a"), held_by("web-2", 60, "web-b")];
+    assert!(run(&apps, &[], &Evidence::default()).is_empty());
+    // One StatefulSet leading both: a shard without a leader.
+    let shards = [held_by("web-1", 1, "web"), held_by("web-2", 60, "web")];
+    assert_eq!(
+        ids(&run(&shards, &[], &Evidence::default())),
+        vec![("shard-leaderless", "web-2")]
+    );
 }
