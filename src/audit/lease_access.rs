@@ -16,8 +16,8 @@ use crate::kube::{Action, Cluster};
 use crate::lock::holder::HolderPod;
 use crate::lock::model::{LockKind, LockReport, State};
 
-/// Reviews in flight at once.
-const CONCURRENCY: usize = 8;
+/// Reviews in flight at once: as many as holder lookups (`lock::read`), each one small POST.
+const CONCURRENCY: usize = 32;
 
 /// One lease to ask about: its holder pod's ServiceAccount.
 struct Question {
