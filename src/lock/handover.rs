@@ -26,6 +26,9 @@ pub struct Candidate {
     pub emulation_version: String,
     pub binary_version: String,
     pub created: jiff::Timestamp,
+    /// The API server pinged it (`pingTime`) after its last renewal (`renewTime`): it has not
+    /// answered, so it is not a live candidate.
+    pub unanswered_ping: bool,
 }
 
 impl Candidate {
@@ -40,6 +43,11 @@ impl Candidate {
                 .metadata
                 .creation_timestamp
                 .map_or(jiff::Timestamp::MAX, |t| t.0),
+            unanswered_ping: match (&spec.ping_time, &spec.renew_time) {
+                (Some(ping), Some(renew)) => ping.0 > renew.0,
+                (Some(_), None) => true,
+                _ => false,
+            },
         })
     }
 }
@@ -157,6 +165,9 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
             if !request.candidates.is_empty() && !request.candidates.iter().any(|c| c.name == *to) {
                 return not_a_candidate(to, &request.candidates);
             }
+            if let Some(refusal) = not_live(to, &request.candidates) {
+                return refusal;
+            }
             return Step::Prefer(to.clone()).into();
         }
         if request.force {
@@ -221,6 +232,19 @@ fn not_a_candidate(to: &str, candidates: &[Candidate]) -> Plan {
     ))
 }
 
+/// `--to` names a LeaseCandidate that has not answered the API server's last ping: a process
+/// that no longer runs (or has not renewed yet); either way nobody would take the lease now.
+fn not_live(to: &str, candidates: &[Candidate]) -> Option<Plan> {
+    candidates
+        .iter()
+        .any(|c| c.name == to && c.unanswered_ping)
+        .then(|| {
+            Plan::Refuse(format!(
+                "LeaseCandidate {to} has not answered the API server's last ping (pingTime after its renewTime): it is not a live candidate; nothing changed"
+            ))
+        })
+}
+
 /// On an OldestEmulationVersion lease the API server elects, and it elects by versions and age
 /// alone: preferredHolder only ends the current term, after which the server picks its electee
 /// again. So `--to` can only name the candidate the server would elect; anything else would
@@ -228,6 +252,9 @@ fn not_a_candidate(to: &str, candidates: &[Candidate]) -> Plan {
 fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
     if !candidates.iter().any(|c| c.name == to) {
         return not_a_candidate(to, candidates);
+    }
+    if let Some(refusal) = not_live(to, candidates) {
+        return refusal;
     }
     match elect(candidates) {
         Some(electee) if electee.name == to => Step::Prefer(to.to_string()).into(),
@@ -246,249 +273,4 @@ fn prefer_elected(to: &str, holder: &str, candidates: &[Candidate]) -> Plan {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::lock::holder::PodSummary;
-    use crate::lock::model::LeaderLock;
-    use jiff::SignedDuration;
-
-    fn report(
-        holder: &str,
-        expiry: Expiry,
-        pod: Option<HolderPod>,
-        strategy: Option<&str>,
-    ) -> LockReport {
-        let lock = LeaderLock {
-            transitions: Some(1),
-            strategy: strategy.map(Into::into),
-            ..LeaderLock::sample("ns", "l", Some(holder))
-        };
-        let state = crate::lock::model::state(expiry, pod.as_ref().unwrap_or(&HolderPod::Unmapped));
-        LockReport {
-            lock,
-            expiry,
-            holder_pod: pod,
-            state,
-            candidates: vec![],
-        }
-    }
-
-    const LIVE: Expiry = Expiry::Live {
-        remaining: SignedDuration::from_secs(10),
-    };
-    const DEAD: Expiry = Expiry::Expired {
-        ago: SignedDuration::from_secs(3),
-    };
-
-    fn alive() -> Option<HolderPod> {
-        Some(HolderPod::Found(PodSummary {
-            namespace: "ns".into(),
-            name: "p-1".into(),
-            ready: true,
-            ..Default::default()
-        }))
-    }
-
-    fn ask(evict: bool, force: bool) -> Request {
-        Request {
-            evict,
-            force,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_live_holder_is_refused_without_a_flag() {
-        assert!(
-            matches!(plan(&report("p-1", LIVE, alive(), None), &ask(false, false)), Plan::Refuse(r) if r.contains("--evict"))
-        );
-        assert!(matches!(
-            plan(
-                &report("x", LIVE, Some(HolderPod::Unmapped), None),
-                &ask(false, false)
-            ),
-            Plan::Refuse(_)
-        ));
-    }
-
-    #[test]
-    fn evict_stops_the_pod_and_force_frees_with_a_warning() {
-        assert_eq!(
-            plan(&report("p-1", LIVE, alive(), None), &ask(true, false)),
-            Plan::Act(Step::Evict {
-                namespace: "ns".into(),
-                pod: "p-1".into()
-            })
-        );
-        assert!(matches!(
-            plan(&report("p-1", LIVE, alive(), None), &ask(false, true)),
-            Plan::Act(Step::ForceFree(_))
-        ));
-        // An unmapped holder has no pod to evict.
-        assert!(matches!(
-            plan(
-                &report("x", LIVE, Some(HolderPod::Unmapped), None),
-                &ask(true, false)
-            ),
-            Plan::Refuse(_)
-        ));
-    }
-
-    #[test]
-    fn expired_or_orphaned_locks_are_freed_and_empty_ones_left_alone() {
-        assert!(matches!(
-            plan(&report("p-1", DEAD, alive(), None), &ask(false, false)),
-            Plan::Act(Step::Free(_))
-        ));
-        let gone = Some(HolderPod::Gone {
-            pod: "p-1".into(),
-            owner: crate::k8s::WorkloadRef::new("ReplicaSet", "p"),
-        });
-        assert!(
-            matches!(plan(&report("p-1", LIVE, gone, None), &ask(false, false)), Plan::Act(Step::Free(r)) if r.contains("gone"))
-        );
-        assert!(matches!(
-            plan(&report("", LIVE, None, None), &ask(false, false)),
-            Plan::Nothing(_)
-        ));
-    }
-
-    #[test]
-    fn expect_holder_guards_every_plan() {
-        let request = Request {
-            force: true,
-            expect_holder: Some("someone-else".into()),
-            ..Default::default()
-        };
-        assert!(
-            matches!(plan(&report("p-1", DEAD, alive(), None), &request), Plan::Refuse(r) if r.contains("not someone-else"))
-        );
-        let matching = Request {
-            expect_holder: Some("p-1".into()),
-            ..Default::default()
-        };
-        assert!(matches!(
-            plan(&report("p-1", DEAD, alive(), None), &matching),
-            Plan::Act(Step::Free(_))
-        ));
-    }
-
-    fn candidate(name: &str, emulation: &str, binary: &str, created_secs: i64) -> Candidate {
-        Candidate {
-            name: name.into(),
-            emulation_version: emulation.into(),
-            binary_version: binary.into(),
-            created: jiff::Timestamp::from_second(created_secs).unwrap(),
-        }
-    }
-
-    #[test]
-    fn the_election_picks_the_lowest_versions_then_the_oldest() {
-        let pick = |cs: &[Candidate]| elect(cs).map(|c| c.name.clone());
-        // Equal versions: the oldest candidate.
-        let equal = [
-            candidate("b", "1.36.0", "1.36.0", 20),
-            candidate("a", "1.36.0", "1.36.0", 10),
-        ];
-        assert_eq!(pick(&equal), Some("a".into()));
-        // Emulation version first, then binary version; `v` and a missing patch are tolerated.
-        let versions = [
-            candidate("new", "1.36.0", "1.36.0", 1),
-            candidate("old-emu", "v1.35", "1.36.0", 5),
-            candidate("old-bin", "1.35.0", "1.35.9", 9),
-        ];
-        assert_eq!(pick(&versions), Some("old-bin".into()));
-        let emulation_first = [
-            candidate("old-bin", "1.36.0", "1.35.0", 1),
-            candidate("old-emu", "1.34.0", "1.37.0", 2),
-        ];
-        assert_eq!(pick(&emulation_first), Some("old-emu".into()));
-        // Numeric, not textual, comparison; a pre-release sorts before its release.
-        let numeric = [
-            candidate("ten", "1.10.0", "1.10.0", 1),
-            candidate("nine", "1.9.0", "1.9.0", 2),
-        ];
-        assert_eq!(pick(&numeric), Some("nine".into()));
-        let pre = [
-            candidate("rel", "1.36.0", "1.36.0", 1),
-            candidate("rc", "1.36.0-rc.1", "1.36.0", 2),
-        ];
-        assert_eq!(pick(&pre), Some("rc".into()));
-        // Unparsable versions are not eligible.
-        let broken = [
-            candidate("junk", "latest", "1.36.0", 1),
-            candidate("ok", "1.37.0", "1.37.0", 2),
-        ];
-        assert_eq!(pick(&broken), Some("ok".into()));
-        assert_eq!(pick(&[candidate("junk", "1.2.3.4", "x", 1)]), None);
-    }
-
-    #[test]
-    fn to_on_a_server_elected_lease_names_only_the_electee() {
-        let oldest = Some(OLDEST_EMULATION_VERSION);
-        let to = |who: &str| Request {
-            to: Some(who.into()),
-            candidates: vec![
-                candidate("p-1", "1.36.0", "1.36.0", 10),
-                candidate("p-2", "1.36.0", "1.36.0", 20),
-                candidate("p-3", "1.35.0", "1.36.0", 30),
-            ],
-            ..Default::default()
-        };
-        // p-3 has the oldest emulation version: the server would elect it, so --to may ask.
-        assert_eq!(
-            plan(&report("p-1", LIVE, alive(), oldest), &to("p-3")),
-            Plan::Act(Step::Prefer("p-3".into()))
-        );
-        // p-2 would only interrupt p-1: the election picks p-3 again.
-        assert!(
-            matches!(plan(&report("p-1", LIVE, alive(), oldest), &to("p-2")), Plan::Refuse(r) if r.contains("picks p-3") && r.contains("not p-2"))
-        );
-        assert!(
-            matches!(plan(&report("p-1", LIVE, alive(), oldest), &to("stranger")), Plan::Refuse(r) if r.contains("not a LeaseCandidate") && r.contains("p-1, p-2, p-3"))
-        );
-        assert!(matches!(
-            plan(&report("p-1", LIVE, alive(), oldest), &to("p-1")),
-            Plan::Nothing(_)
-        ));
-    }
-
-    #[test]
-    fn to_prefers_on_third_party_strategies_and_needs_force_on_plain_leases() {
-        let to = |force| Request {
-            to: Some("p-2".into()),
-            force,
-            ..Default::default()
-        };
-        assert_eq!(
-            plan(
-                &report("p-1", LIVE, alive(), Some("example.com/by-zone")),
-                &to(false)
-            ),
-            Plan::Act(Step::Prefer("p-2".into()))
-        );
-        // With LeaseCandidates, only one of them.
-        let among = |names: &[&str]| Request {
-            candidates: names
-                .iter()
-                .map(|n| candidate(n, "1.36.0", "1.36.0", 1))
-                .collect(),
-            ..to(false)
-        };
-        let third = report("p-1", LIVE, alive(), Some("example.com/by-zone"));
-        assert!(
-            matches!(plan(&third, &among(&["p-1", "p-3"])), Plan::Refuse(r) if r.contains("p-2 is not a LeaseCandidate"))
-        );
-        assert_eq!(
-            plan(&third, &among(&["p-1", "p-2"])),
-            Plan::Act(Step::Prefer("p-2".into()))
-        );
-        assert!(
-            matches!(plan(&report("p-1", LIVE, alive(), None), &to(false)), Plan::Refuse(r) if r.contains("coordinated"))
-        );
-        assert!(matches!(
-            plan(&report("p-1", LIVE, alive(), None), &to(true)),
-            Plan::Act(Step::ForceHolder { .. })
-        ));
-    }
-}
+mod tests;
