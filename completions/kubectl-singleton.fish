@@ -52,8 +52,8 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a 
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s l -l selector -d 'Label selector to filter leases (e.g. app=scheduler,tier!=web)' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l shards -d 'Lease families of elected shards, one row each (shards led, leaderless shards, holders); with FAMILY, that family\'s shards one by one; with -w, a line whenever a shard loses or regains its leader' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l family -d 'With --shards: leases whose whole name matches REGEX form a family (its group named `index`, else its first group, is the shard index)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l shards -d 'Lease families of elected shards, one row each; with FAMILY, its shards; -w: leader changes' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l family -d 'With --shards: leases whose whole name matches REGEX form a family (group `index`, else the first group, is the shard index)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -l cluster -d 'The kubeconfig cluster to use' -r

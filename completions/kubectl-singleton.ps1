@@ -54,8 +54,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
         'kubectl-singleton;status' {
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Label selector to filter leases (e.g. app=scheduler,tier!=web)')
             [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Label selector to filter leases (e.g. app=scheduler,tier!=web)')
-            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'Lease families of elected shards, one row each (shards led, leaderless shards, holders); with FAMILY, that family''s shards one by one; with -w, a line whenever a shard loses or regains its leader')
-            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'With --shards: leases whose whole name matches REGEX form a family (its group named `index`, else its first group, is the shard index)')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'Lease families of elected shards, one row each; with FAMILY, its shards; -w: leader changes')
+            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'With --shards: leases whose whole name matches REGEX form a family (group `index`, else the first group, is the shard index)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')

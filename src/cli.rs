@@ -159,11 +159,7 @@ Examples:
   kubectl singleton status kube-scheduler -n kube-system
 
   # Follow leader changes, expiries and stalls as they happen
-  kubectl singleton status -A -w
-
-  # Elected shards: one row per lease family, then one family's shards
-  kubectl singleton status --shards -A
-  kubectl singleton status --shards autoscaler.bucket -n knative-serving";
+  kubectl singleton status -A -w";
 
 #[derive(Debug, Clone, Default, Args)]
 #[command(after_help = STATUS_EXAMPLES)]
@@ -185,14 +181,11 @@ pub struct StatusArgs {
     #[arg(short = 'w', long)]
     pub watch: bool,
 
-    /// Lease families of elected shards, one row each (shards led, leaderless shards,
-    /// holders); with FAMILY, that family's shards one by one; with -w, a line whenever a
-    /// shard loses or regains its leader
+    /// Lease families of elected shards, one row each; with FAMILY, its shards; -w: leader changes
     #[arg(long, value_name = "FAMILY", num_args = 0..=1, conflicts_with_all = ["name", "all_leases"])]
     pub shards: Option<Option<String>>,
 
-    /// With --shards: leases whose whole name matches REGEX form a family (its group named
-    /// `index`, else its first group, is the shard index)
+    /// With --shards: leases whose whole name matches REGEX form a family (group `index`, else the first group, is the shard index)
     #[arg(long, value_name = "REGEX")]
     pub family: Option<String>,
 }

@@ -10,4 +10,5 @@ pub mod release;
 pub mod scaffold;
 pub mod status;
 mod status_shards;
+mod status_shards_watch;
 mod status_view;
