@@ -270,6 +270,24 @@ impl Drop for Peer {
     }
 }
 
+/// A child process killed when dropped, so a failed assertion never leaks it (a leaked child
+/// holding the test's stdout pipe keeps `cargo test | tail` waiting forever).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl KillOnDrop {
+    /// Kills the process now and reaps it.
+    pub fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Polls `check` every 200 ms until it is true or `secs` pass; returns whether it became true.
 pub fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);

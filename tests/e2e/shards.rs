@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Peer, TestCluster, cluster, eventually, stderr, stdout};
+use crate::harness::{KillOnDrop, Peer, TestCluster, cluster, eventually, stderr, stdout};
 
 /// Short leases, so expiry and takeover happen within seconds.
 const TIMINGS: [&str; 3] = [
@@ -123,11 +123,12 @@ fn buckets_across_peers_leaderless_then_taken_over_then_all_on_one_peer() {
 
     // Follow the family while a pod dies.
     let log = std::env::temp_dir().join(format!("shards-watch-{ns}.log"));
-    let mut watch = c
-        .singleton_command(&["status", "--shards", "-n", &ns, "-w"])
-        .stdout(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut watch = KillOnDrop(
+        c.singleton_command(&["status", "--shards", "-n", &ns, "-w"])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
 
     c.kubectl_ok(&["delete", "pod", p0, "-n", &ns, "--wait=false"]);
     assert!(eventually(30, || a.exited()), "{:?}", a.events());
@@ -178,8 +179,7 @@ fn buckets_across_peers_leaderless_then_taken_over_then_all_on_one_peer() {
         "{:?}",
         findings(c, &ns)
     );
-    let _ = watch.kill();
-    let _ = watch.wait();
+    watch.stop();
     let lines = std::fs::read_to_string(&log).unwrap();
     assert!(
         lines.contains(&format!("shard bucket.0-of-4: no leader (was {p0})"))

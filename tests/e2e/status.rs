@@ -480,7 +480,7 @@ fn watch_prints_the_leader_change_and_json_lines() {
                 }
             }
         });
-        (child, rx)
+        (crate::harness::KillOnDrop(child), rx)
     };
     let (mut table_watch, table_lines) = spawn_watch(false);
     let (mut json_watch, json_lines) = spawn_watch(true);
@@ -531,10 +531,8 @@ fn watch_prints_the_leader_change_and_json_lines() {
     for line in &json {
         serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
-    let _ = table_watch.kill();
-    let _ = json_watch.kill();
-    let _ = table_watch.wait();
-    let _ = json_watch.wait();
+    table_watch.stop();
+    json_watch.stop();
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
@@ -607,14 +605,15 @@ fn watch_resumes_after_a_dropped_connection_without_losing_or_repeating_a_change
 
     let proxy = crate::harness::CuttableProxy::to(c.apiserver_addr());
     let kubeconfig = c.kubeconfig_via(proxy.port);
-    let mut watch = c
-        .singleton_command(&["status", "-w", "-n", &ns])
-        .env("KUBECONFIG", &kubeconfig)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut watch = crate::harness::KillOnDrop(
+        c.singleton_command(&["status", "-w", "-n", &ns])
+            .env("KUBECONFIG", &kubeconfig)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, lines) = std::sync::mpsc::channel::<String>();
-    let stdout = watch.stdout.take().unwrap();
+    let stdout = watch.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
             .lines()
@@ -673,8 +672,7 @@ fn watch_resumes_after_a_dropped_connection_without_losing_or_repeating_a_change
             seen.push(line);
         }
     }
-    let _ = watch.kill();
-    let _ = watch.wait();
+    watch.stop();
     let changes: Vec<&String> = seen
         .iter()
         .filter(|l| l.contains("leader changed"))
