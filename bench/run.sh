@@ -7,6 +7,7 @@
 # 1/4, then all of SCALE × the sizes in bench/seed.sh and measures with hyperfine at each:
 #   (d) scaling      status -A and audit -A: wall time and peak RSS at 1×, 4×, 16× the base (SCALE/16)
 # and at the full size also:
+#   (x) every executable bench/extra/*.sh (see run_extras), while the cluster is up
 #   (a) status -A    vs `kubectl get leases -A`: wall, peak RSS, API requests
 #   (b) audit -A     vs popeye (full scan, and limited to the same kinds with -s)
 #   (c) audit -f     vs kube-score on ~10,000 manifest documents exported from the cluster
@@ -149,6 +150,27 @@ facts() {
   } >>"$RESULTS/facts.tsv"
 }
 
+# run_extras: every executable bench/extra/*.sh, in name order, at the full size with the cluster up.
+# Each is standalone (none of the helpers above): it gets the environment below and writes
+# $RESULTS/extra/<name>.md, a "#### " section that summary.py appends. One that fails is logged,
+# its stderr kept in $RESULTS/extra/<name>.err, and the run goes on.
+run_extras() {
+  local script name
+  mkdir -p "$RESULTS/extra"
+  for script in bench/extra/*.sh; do
+    [ -x "$script" ] || { [ -e "$script" ] && log "skipping $script (not executable)"; continue; }
+    name=$(basename "$script" .sh)
+    log "extra: $name (load $(load))"
+    if ! BIN=$BIN KUBECONFIG=$KUBECONFIG K=$K KUBE_BIN=$KUBE_BIN RESULTS=$RESULTS RUNS=$RUNS \
+      WARMUP=$WARMUP SLOW_RUNS=$SLOW_RUNS CACHE_ROOT=$CACHE_ROOT SCALE=$SCALE \
+      bash "$script" >"$RESULTS/extra/$name.out" 2>"$RESULTS/extra/$name.err"; then
+      log "extra: $name failed (see $RESULTS/extra/$name.err)"
+      printf '#### %s\n\nbench/extra/%s.sh failed in this run: %s\n' "$name" "$name" \
+        "$(tail -n 1 "$RESULTS/extra/$name.err")" >"$RESULTS/extra/$name.md"
+    fi
+  done
+}
+
 # --- (d) scaling, with (a), (b), (c) at the full size ----------------------------------------------
 {
   echo "{"
@@ -198,6 +220,7 @@ for step in "${STEPS[@]}"; do
     rss_of "$label popeye-sections"
     rss "$label audit" "$BIN" audit -A --fail-on never
     requests_ours "$label audit" "$BIN" audit -A --fail-on never
+    run_extras
   else
     hf "status-$label" -N --warmup "$WARMUP" --runs "$RUNS" -- "$BIN status -A"
     hf "audit-$label" -N --warmup "$WARMUP" --runs "$RUNS" -- "$BIN audit -A --fail-on never"

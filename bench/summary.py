@@ -3,7 +3,8 @@
 
     summary.py RESULTS_DIR
 
-Reads env.json, seed.jsonl, facts.tsv, rss.tsv, requests-*.log and hyperfine's *.json.
+Reads env.json, seed.jsonl, facts.tsv, rss.tsv, requests-*.log and hyperfine's *.json, and appends
+every extra/*.md (the sections bench/extra/*.sh write) in name order.
 Memory is in MB = 10^6 bytes (/usr/bin/time reports KiB).
 """
 import json
@@ -210,5 +211,10 @@ for name, t in (("--version", sv), ("--help", sh)):
 for what, measured, ok in targets:
     w(f"| {what} | {measured} | {verdict(ok)} |")
 w("")
+extras = sorted((R / "extra").glob("*.md")) if (R / "extra").is_dir() else []
+if extras:
+    w("### Further rows (bench/extra/*.sh)\n")
+    for path in extras:
+        w(path.read_text().rstrip() + "\n")
 w(f"Load average at the end: {(R / 'load-end.txt').read_text().strip() if (R / 'load-end.txt').exists() else '–'}")
 print("\n".join(out))
