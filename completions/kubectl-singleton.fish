@@ -49,6 +49,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a 
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "drain-check" -d 'Per node: would `kubectl drain` get through now, and which PDB or singleton stops it'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "exporter" -d 'Serve Prometheus metrics on every lock: state, expiry, leader changes, leaderless time'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand status" -s l -l selector -d 'Label selector to filter leases (e.g. app=scheduler,tier!=web)' -r
@@ -213,6 +214,27 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drai
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s V -l version -d 'Print version'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l listen -d 'Address to serve on: HOST:PORT, or :PORT for every interface (port 0 picks a free one)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s n -l namespace -d 'Namespace to look in (default: the context\'s namespace, else "default")' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l request-timeout -d 'Give up on any single server request after this long (e.g. 5s, 1m; 0 = no limit)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l as -d 'User to impersonate for the operation (a user or system:serviceaccount:NS:NAME)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s o -l output -d 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+name\t''
+sarif\t''"
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s A -l all-namespaces -d 'Look in every namespace'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l no-headers -d 'Don\'t print table headers'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s h -l help -d 'Print help'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -233,11 +255,12 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand comp
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "drain-check" -d 'Per node: would `kubectl drain` get through now, and which PDB or singleton stops it'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "status" -d 'Show leader-election locks: holder, renew time, expiry by the server\'s clock, transitions'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "audit" -d 'Find the ways a singleton can run twice or block the cluster, live or in manifest files'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "scaffold" -d 'Generate correct manifests for a singleton: statefulset, deployment, cronjob, leader-election'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "release" -d 'Hand a lease over without two leaders, or free an orphaned one'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "drain-check" -d 'Per node: would `kubectl drain` get through now, and which PDB or singleton stops it'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "exporter" -d 'Serve Prometheus metrics on every lock: state, expiry, leader changes, leaderless time'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and not __fish_seen_subcommand_from status audit scaffold release drain-check exporter completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "explain" -d 'Why a rule exists, what breaks, how to fix it; without RULE, list every rule'

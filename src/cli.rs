@@ -143,6 +143,8 @@ pub enum Command {
     Release(ReleaseArgs),
     /// Per node: would `kubectl drain` get through now, and which PDB or singleton stops it
     DrainCheck(DrainCheckArgs),
+    /// Serve Prometheus metrics on every lock: state, expiry, leader changes, leaderless time
+    Exporter(crate::commands::exporter::ExporterArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
 }

@@ -12,6 +12,7 @@ pub(crate) mod commands;
 pub(crate) mod drain;
 pub mod duration;
 pub(crate) mod error;
+pub(crate) mod exporter;
 pub(crate) mod k8s;
 pub(crate) mod kube;
 pub mod lock;
@@ -76,6 +77,7 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
         Command::Scaffold(args) => commands::scaffold::run(args, &options, out),
         Command::Release(args) => block_on(commands::release::run(args, &options, out)),
         Command::DrainCheck(args) => block_on(commands::drain_check::run(args, &options, out)),
+        Command::Exporter(args) => block_on(commands::exporter::run(args, &options, out)),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod completion;
 pub mod drain_check;
 mod drain_check_view;
+pub mod exporter;
 pub mod kubectl_complete;
 pub mod release;
 pub mod scaffold;

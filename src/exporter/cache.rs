@@ -1,0 +1,296 @@
+//! What the exporter's watches have seen: the locks, a summary of every pod (to judge holders
+//! without a GET), each source's sync status, and the per-lock accounts. The watch tasks write
+//! it; each scrape judges every lock from it at the server's clock. No I/O here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+
+use super::account::Account;
+use crate::k8s::WorkloadRef;
+use crate::lock::holder::{self, HolderPod, PodSummary};
+use crate::lock::model::{LeaderLock, LockKind, LockReport, State};
+use crate::lock::watch::{LockId, id};
+
+/// One watched resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    Leases,
+    ConfigMaps,
+    Endpoints,
+    Pods,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [
+        Source::Leases,
+        Source::ConfigMaps,
+        Source::Endpoints,
+        Source::Pods,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Leases => "leases",
+            Source::ConfigMaps => "configmaps",
+            Source::Endpoints => "endpoints",
+            Source::Pods => "pods",
+        }
+    }
+
+    pub fn of(kind: LockKind) -> Self {
+        match kind {
+            LockKind::Lease => Source::Leases,
+            LockKind::ConfigMap => Source::ConfigMaps,
+            LockKind::Endpoints => Source::Endpoints,
+        }
+    }
+}
+
+/// How one watch is doing.
+#[derive(Debug, Clone, Default)]
+pub struct SourceStatus {
+    /// A full list has been seen since start.
+    pub synced: bool,
+    /// When the latest full list completed (local clock: it is the exporter's own event).
+    pub last_sync: Option<Timestamp>,
+    /// Watch errors after which the watch was restarted (with backoff).
+    pub restarts: u64,
+    /// The latest error, until the next full list succeeds.
+    pub error: Option<String>,
+    pub objects: usize,
+}
+
+/// A pod as far as holders need it: its summary and its direct controller.
+#[derive(Debug, Clone)]
+pub struct CachedPod {
+    pub summary: PodSummary,
+    /// `(kind, name)` of the controlling owner reference, e.g. `("ReplicaSet", "web-5d8f")`.
+    pub owner: Option<(String, String)>,
+}
+
+type PodKey = (String, String);
+
+#[derive(Debug, Default)]
+pub struct Cache {
+    locks: BTreeMap<LockId, LeaderLock>,
+    pods: HashMap<PodKey, CachedPod>,
+    /// Objects of a re-list in progress, swapped in whole when it completes.
+    relisting_locks: HashMap<Source, Vec<LeaderLock>>,
+    relisting_pods: Option<Vec<CachedPod>>,
+    sources: BTreeMap<Source, SourceStatus>,
+    accounts: BTreeMap<LockId, Account>,
+}
+
+impl Cache {
+    pub fn new() -> Self {
+        let mut cache = Cache::default();
+        for source in Source::ALL {
+            cache.sources.insert(source, SourceStatus::default());
+        }
+        cache
+    }
+
+    pub fn sources(&self) -> &BTreeMap<Source, SourceStatus> {
+        &self.sources
+    }
+
+    pub fn accounts(&self) -> &BTreeMap<LockId, Account> {
+        &self.accounts
+    }
+
+    /// Every source has completed a full list.
+    pub fn ready(&self) -> bool {
+        self.sources.values().all(|s| s.synced)
+    }
+
+    /// The sources that are not synced yet, with their latest error.
+    pub fn not_ready(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|(_, s)| !s.synced)
+            .map(|(source, s)| match &s.error {
+                Some(err) => format!("{} not synced: {err}", source.as_str()),
+                None => format!("{} not synced yet", source.as_str()),
+            })
+            .collect()
+    }
+
+    fn status(&mut self, source: Source) -> &mut SourceStatus {
+        self.sources.entry(source).or_default()
+    }
+
+    pub fn watch_failed(&mut self, source: Source, error: String) {
+        let status = self.status(source);
+        status.restarts += 1;
+        status.error = Some(error);
+    }
+
+    pub fn relist_started(&mut self, source: Source) {
+        match source {
+            Source::Pods => self.relisting_pods = Some(Vec::new()),
+            _ => {
+                self.relisting_locks.insert(source, Vec::new());
+            }
+        }
+    }
+
+    /// A lock seen in a re-list (`initial`) or a live event.
+    pub fn lock_seen(&mut self, lock: LeaderLock, initial: bool, now: Timestamp) {
+        let source = Source::of(lock.kind);
+        if initial && let Some(buffer) = self.relisting_locks.get_mut(&source) {
+            buffer.push(lock);
+            return;
+        }
+        self.observe(&lock, now);
+        self.locks.insert(id(&lock), lock);
+        self.status(source).objects = self.count(source);
+    }
+
+    /// An object that is no longer a lock (deleted, or its annotation removed).
+    pub fn lock_gone(&mut self, lock: &LockId) {
+        self.locks.remove(lock);
+        self.accounts.remove(lock);
+        let source = Source::of(lock.2);
+        self.status(source).objects = self.count(source);
+    }
+
+    pub fn pod_seen(&mut self, pod: CachedPod, initial: bool) {
+        if initial && let Some(buffer) = self.relisting_pods.as_mut() {
+            buffer.push(pod);
+            return;
+        }
+        let key = (pod.summary.namespace.clone(), pod.summary.name.clone());
+        self.pods.insert(key, pod);
+        self.status(Source::Pods).objects = self.pods.len();
+    }
+
+    pub fn pod_gone(&mut self, namespace: &str, name: &str) {
+        self.pods.remove(&(namespace.to_string(), name.to_string()));
+        self.status(Source::Pods).objects = self.pods.len();
+    }
+
+    /// A re-list completed: what it listed replaces what was cached for that source; locks it
+    /// no longer shows are gone. Accounts carry over, so nothing is counted twice.
+    pub fn relist_done(&mut self, source: Source, now: Timestamp, local_now: Timestamp) {
+        if source == Source::Pods {
+            if let Some(pods) = self.relisting_pods.take() {
+                self.pods = pods
+                    .into_iter()
+                    .map(|p| ((p.summary.namespace.clone(), p.summary.name.clone()), p))
+                    .collect();
+            }
+        } else if let Some(locks) = self.relisting_locks.remove(&source) {
+            let fresh: BTreeMap<LockId, LeaderLock> =
+                locks.into_iter().map(|lock| (id(&lock), lock)).collect();
+            let stale: Vec<LockId> = self
+                .locks
+                .keys()
+                .filter(|k| Source::of(k.2) == source && !fresh.contains_key(*k))
+                .cloned()
+                .collect();
+            for key in stale {
+                self.lock_gone(&key);
+            }
+            for lock in fresh.into_values() {
+                self.lock_seen(lock, false, now);
+            }
+        }
+        let objects = self.count(source);
+        let status = self.status(source);
+        status.synced = true;
+        status.last_sync = Some(local_now);
+        status.error = None;
+        status.objects = objects;
+    }
+
+    fn count(&self, source: Source) -> usize {
+        match source {
+            Source::Pods => self.pods.len(),
+            _ => self
+                .locks
+                .keys()
+                .filter(|k| Source::of(k.2) == source)
+                .count(),
+        }
+    }
+
+    /// Every cached lock judged at `now`, sorted; each judgement is also fed to its account.
+    /// Holders are judged only once the pods are synced: before that a missing pod proves nothing.
+    pub fn evaluate(&mut self, now: Timestamp) -> Vec<LockReport> {
+        let mut reports: Vec<LockReport> = self
+            .locks
+            .values()
+            .map(|lock| self.judge(lock.clone(), now))
+            .collect();
+        reports.sort_by(|a, b| {
+            (&a.lock.namespace, &a.lock.name, a.lock.kind).cmp(&(
+                &b.lock.namespace,
+                &b.lock.name,
+                b.lock.kind,
+            ))
+        });
+        for report in &reports {
+            self.accounts.entry(id(&report.lock)).or_default().observe(
+                report.lock.holder(),
+                leaderless(report.state),
+                now,
+            );
+        }
+        reports
+    }
+
+    fn observe(&mut self, lock: &LeaderLock, now: Timestamp) {
+        let report = self.judge(lock.clone(), now);
+        self.accounts.entry(id(lock)).or_default().observe(
+            lock.holder(),
+            leaderless(report.state),
+            now,
+        );
+    }
+
+    fn judge(&self, lock: LeaderLock, now: Timestamp) -> LockReport {
+        let holder = self.holder_of(&lock);
+        LockReport::judge(lock, holder, Vec::new(), now)
+    }
+
+    /// The holder's pod from the cache, as `lock::read` finds it with GETs: the pod itself, a
+    /// node-hosted component's static pod `<lock name>-<node>`, or, when the pod is gone but a
+    /// sibling of the same ReplicaSet/StatefulSet still runs, `Gone`. `None` until pods synced.
+    fn holder_of(&self, lock: &LeaderLock) -> Option<HolderPod> {
+        if !self.sources.get(&Source::Pods).is_some_and(|s| s.synced) {
+            return None;
+        }
+        let pod_name = holder::holder_pod_name(lock.holder()?)?;
+        let namespace = &lock.namespace;
+        if let Some(pod) = self.pods.get(&(namespace.clone(), pod_name.to_string())) {
+            return Some(HolderPod::Found(pod.summary.clone()));
+        }
+        let static_pod = (namespace.clone(), format!("{}-{pod_name}", lock.name));
+        if let Some(pod) = self.pods.get(&static_pod)
+            && pod.summary.node.as_deref() == Some(pod_name)
+        {
+            return Some(HolderPod::Found(pod.summary.clone()));
+        }
+        for (kind, owner) in holder::owner_candidates(pod_name) {
+            let sibling = self.pods.values().any(|p| {
+                p.summary.namespace == *namespace
+                    && p.owner
+                        .as_ref()
+                        .is_some_and(|(k, n)| k == kind.as_str() && n == owner)
+            });
+            if sibling {
+                return Some(HolderPod::Gone {
+                    pod: pod_name.to_string(),
+                    owner: WorkloadRef::new(kind.as_str(), owner),
+                });
+            }
+        }
+        Some(HolderPod::Unmapped)
+    }
+}
+
+/// No live leader: nobody holds the lock, the lease ran out, or the holder's pod is gone.
+pub fn leaderless(state: State) -> bool {
+    matches!(state, State::Expired | State::Released | State::Orphaned)
+}
