@@ -4,6 +4,7 @@
 mod audit;
 mod completion;
 mod drain;
+mod exporter;
 mod faults;
 mod harness;
 mod rbac;

@@ -1,0 +1,312 @@
+//! `exporter` as a process against the real control plane, scraped by a real Prometheus (built
+//! by tests/cluster/prometheus.sh from the Go module proxy) every second; every assertion on the
+//! metrics reads them back through Prometheus' HTTP API, not from our own endpoint.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{KillOnDrop, cluster, eventually};
+
+/// Where prometheus and promtool are (built once, then cached).
+fn prometheus_dir() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/prometheus.sh");
+    let out = Command::new("bash")
+        .arg(script)
+        .arg("dir")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tests/cluster/prometheus.sh dir failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 GET with `Connection: close`: (status code, body).
+fn http_get(addr: SocketAddr, target: &str, accept: Option<&str>) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let accept = accept
+        .map(|a| format!("Accept: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{accept}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Some((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The values of an instant query's result series, as read back from Prometheus.
+fn query(prometheus: SocketAddr, promql: &str) -> Vec<f64> {
+    let target = format!("/api/v1/query?query={}", percent_encode(promql));
+    let Some((200, body)) = http_get(prometheus, &target, None) else {
+        return Vec::new();
+    };
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    json["data"]["result"]
+        .as_array()
+        .map(|series| {
+            series
+                .iter()
+                .filter_map(|s| s["value"][1].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn prometheus_sees_the_lock_expire_and_the_leader_change() {
+    let c = cluster();
+    let bin = prometheus_dir();
+    let ns = c.namespace("exporter");
+    let timings = [
+        "--lease-duration=4s",
+        "--renew-deadline=3s",
+        "--retry-period=500ms",
+        "--pod=",
+    ];
+    let mut first = c.peer(&ns, "worker", "peer-a", &timings);
+    assert!(
+        eventually(30, || first.has_event("started_leading")),
+        "peer-a never led: {:?}",
+        first.events()
+    );
+
+    // The exporter on a free port it picks itself; its first stdout line names it.
+    let mut exporter = KillOnDrop(
+        c.singleton_command(&["exporter", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(exporter.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let exporter_addr: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("exporter printed no address: {line:?}"));
+    assert!(
+        eventually(60, || http_get(exporter_addr, "/readyz", None)
+            .is_some_and(|(code, _)| code == 200)),
+        "exporter never ready: {:?}",
+        http_get(exporter_addr, "/readyz", None)
+    );
+    assert_eq!(
+        http_get(exporter_addr, "/healthz", None).map(|(code, _)| code),
+        Some(200)
+    );
+
+    // promtool's own lint of a scrape, in the Prometheus text format.
+    let (code, scrape) = http_get(exporter_addr, "/metrics", None).unwrap();
+    assert_eq!(code, 200);
+    assert!(scrape.contains(&format!(
+        "singleton_lock_info{{namespace=\"{ns}\",name=\"worker\",kind=\"Lease\",holder=\"peer-a\""
+    )));
+    let mut check = Command::new(bin.join("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scrape.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let (_, openmetrics) = http_get(
+        exporter_addr,
+        "/metrics",
+        Some("application/openmetrics-text;version=1.0.0"),
+    )
+    .unwrap();
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
+
+    // A real Prometheus scraping the exporter every second.
+    let dir = std::env::temp_dir().join(format!("kubectl-singleton-prom-{ns}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             scrape_configs:\n  - job_name: singleton\n    static_configs:\n      - targets: ['{exporter_addr}']\n"
+        ),
+    )
+    .unwrap();
+    let prometheus_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let _prometheus = KillOnDrop(
+        Command::new(bin.join("prometheus"))
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={prometheus_addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let series = |name: &str, extra: &str| {
+        format!("{name}{{namespace=\"{ns}\",name=\"worker\",kind=\"Lease\"{extra}}}")
+    };
+    let log = || std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
+    assert!(
+        eventually(60, || query(
+            prometheus_addr,
+            &series("singleton_lock_state", ",state=\"Held\"")
+        ) == [1.0]),
+        "Prometheus never read the lock as Held; its log:\n{}",
+        log()
+    );
+    assert_eq!(
+        query(
+            prometheus_addr,
+            &series("singleton_leader_changes_total", "")
+        ),
+        [0.0]
+    );
+
+    // The leader dies without releasing: Prometheus must read the lease as Expired.
+    first.kill();
+    assert!(
+        eventually(30, || query(
+            prometheus_addr,
+            &series("singleton_lock_state", ",state=\"Expired\"")
+        ) == [1.0]),
+        "Prometheus never read the lock as Expired: {:?}",
+        query(prometheus_addr, &series("singleton_lock_state", "==1"))
+    );
+    assert!(
+        eventually(10, || query(
+            prometheus_addr,
+            &series("singleton_lock_expiry_seconds", "")
+        )
+        .first()
+        .is_some_and(|v| *v < 0.0)),
+        "expiry never negative"
+    );
+
+    // A new leader takes over: the change counter increases, as Prometheus reads it.
+    let second = c.peer(&ns, "worker", "peer-b", &timings);
+    assert!(
+        eventually(30, || second.has_event("started_leading")),
+        "peer-b never led: {:?}",
+        second.events()
+    );
+    let increase = format!(
+        "increase({}[5m]) > 0",
+        series("singleton_leader_changes_total", "")
+    );
+    assert!(
+        eventually(30, || !query(prometheus_addr, &increase).is_empty()),
+        "no increase of singleton_leader_changes_total: {:?}",
+        query(
+            prometheus_addr,
+            &series("singleton_leader_changes_total", "")
+        )
+    );
+    assert!(
+        eventually(10, || query(
+            prometheus_addr,
+            &series("singleton_lock_state", ",state=\"Held\"")
+        ) == [1.0]),
+        "never Held again"
+    );
+    assert_eq!(
+        query(
+            prometheus_addr,
+            &series("singleton_leader_changes_total", "")
+        ),
+        [1.0],
+        "one takeover is one change"
+    );
+    let leaderless = query(
+        prometheus_addr,
+        &series("singleton_leaderless_seconds_total", ""),
+    );
+    assert!(
+        leaderless.first().is_some_and(|v| *v > 0.0),
+        "{leaderless:?}"
+    );
+
+    // SIGTERM: the exporter exits by itself, with 0.
+    let pid = exporter.0.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(
+        eventually(10, || matches!(exporter.0.try_wait(), Ok(Some(_)))),
+        "exporter still running after SIGTERM"
+    );
+    assert!(exporter.0.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
