@@ -3,12 +3,15 @@
 #   evict:    `kubectl singleton release --evict` on the leader of 3 client-go peers
 #   baseline: SIGKILL the leader and wait for a standby to take the expired lease
 # Peers run with ReleaseOnCancel off and leaseDuration/renewDeadline/retryPeriod 15s/10s/2s.
-# Usage: bench/handover.sh [ROUNDS]   (default 3); prints each round and the medians.
+# Usage: [BIN=…] bench/handover.sh [ROUNDS]   (default 3); prints each round and the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-cargo build --quiet --release
-BIN=$PWD/target/release/kubectl-singleton
+# BIN: a kubectl-singleton binary to measure (default: build the release binary here)
+if [ -z "${BIN:-}" ]; then
+  cargo build --quiet --release
+  BIN=$PWD/target/release/kubectl-singleton
+fi
 bash tests/cluster/cluster.sh up >/dev/null
 eval "$(bash tests/cluster/cluster.sh env)"
 export KUBECONFIG
