@@ -310,3 +310,27 @@ fn prometheus_sees_the_lock_expire_and_the_leader_change() {
     assert!(exporter.0.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The shipped alert rules load, and every alert fires and stays silent exactly as its
+/// `promtool test rules` cases say (deploy/exporter/alerts_test.yaml).
+#[test]
+fn alert_rules_pass_promtool() {
+    let promtool = prometheus_dir().join("promtool");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/exporter");
+    for args in [
+        ["check", "rules", "alerts.yaml"],
+        ["test", "rules", "alerts_test.yaml"],
+    ] {
+        let out = Command::new(&promtool)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
