@@ -73,6 +73,10 @@ if [ ! -x "$TOOLS/popeye" ] || [ ! -x "$TOOLS/kube-score" ]; then
   rm -rf "$TOOLS" && mv "$TOOLS.tmp" "$TOOLS"
 fi
 POPEYE=$TOOLS/popeye
+# kube-linter: the Go module proxy refuses it; when a binary built from its source (see
+# BENCHMARKS.md) is in the cache, the manifest rows measure it too
+KLINTER=${BENCH_KUBE_LINTER:-$CACHE_ROOT/bin/kube-linter-v0.8.3/kube-linter}
+[ -x "$KLINTER" ] || KLINTER=
 POPEYE_SECTIONS=deploy,sts,rs,cj,hpa,pdb,svc,po # what audit -A reads, less the lock kinds popeye lacks
 KSCORE=$TOOLS/kube-score
 
@@ -250,6 +254,23 @@ hf manifests -i --warmup 1 --runs "$SLOW_RUNS" -- \
   "$(timed "manifests kube-score") $KSCORE score --output-format ci $MANIFESTS/*/*.yaml"
 rss_of "manifests audit-f"
 rss_of "manifests kube-score"
+# (c) again on real public manifests, CRD-heavy (tests/realworld), and kube-linter when cached
+mapfile -t REAL < <(find tests/realworld -name '*.yaml' | sort)
+du -cb "${REAL[@]}" | tail -n 1 | cut -f1 >"$RESULTS/realworld-bytes.txt"
+echo "${#REAL[@]}" >"$RESULTS/realworld-files.txt"
+hf realworld -i --warmup 2 --runs "$RUNS" -- \
+  "$(timed "realworld audit-f") $BIN audit -f tests/realworld --fail-on never" \
+  "$(timed "realworld kube-score") $KSCORE score --output-format ci ${REAL[*]}"
+rss_of "realworld audit-f"
+rss_of "realworld kube-score"
+if [ -n "$KLINTER" ]; then
+  "$KLINTER" version >"$RESULTS/kube-linter-version.txt" 2>&1 || true
+  hf linter -i --warmup 1 --runs "$SLOW_RUNS" -- \
+    "$(timed "manifests kube-linter") $KLINTER lint $MANIFESTS" \
+    "$(timed "realworld kube-linter") $KLINTER lint tests/realworld"
+  rss_of "manifests kube-linter"
+  rss_of "realworld kube-linter"
+fi
 
 # (e) startup
 hf startup -N --warmup 5 --runs 100 -- "$BIN --version" "$BIN --help"
