@@ -7,6 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 
 use super::account::Account;
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::audit::rules::Finding;
 use crate::k8s::WorkloadRef;
 use crate::lock::holder::{self, HolderPod, PodSummary};
 use crate::lock::model::{LeaderLock, LockKind, LockReport, State};
@@ -19,14 +22,16 @@ pub enum Source {
     ConfigMaps,
     Endpoints,
     Pods,
+    LeaseCandidates,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::Leases,
         Source::ConfigMaps,
         Source::Endpoints,
         Source::Pods,
+        Source::LeaseCandidates,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +40,7 @@ impl Source {
             Source::ConfigMaps => "configmaps",
             Source::Endpoints => "endpoints",
             Source::Pods => "pods",
+            Source::LeaseCandidates => "leasecandidates",
         }
     }
 
@@ -59,15 +65,22 @@ pub struct SourceStatus {
     /// The latest error, until the next full list succeeds.
     pub error: Option<String>,
     pub objects: usize,
+    /// The API server does not serve this resource (404): synced, with nothing in it.
+    pub not_served: bool,
 }
 
-/// A pod as far as holders need it: its summary and its direct controller.
+/// A pod as far as holders and the audit's election rules need it: its summary, its direct
+/// controller, and the pod trimmed to metadata, node, service account and status conditions.
 #[derive(Debug, Clone)]
 pub struct CachedPod {
     pub summary: PodSummary,
     /// `(kind, name)` of the controlling owner reference, e.g. `("ReplicaSet", "web-5d8f")`.
     pub owner: Option<(String, String)>,
+    pub object: Pod,
 }
+
+/// A LeaseCandidate as the cache keeps it: `(namespace, candidate name)` → lease name.
+pub type CandidateKey = (String, String);
 
 type PodKey = (String, String);
 
@@ -80,6 +93,11 @@ pub struct Cache {
     relisting_pods: Option<Vec<CachedPod>>,
     sources: BTreeMap<Source, SourceStatus>,
     accounts: BTreeMap<LockId, Account>,
+    candidates: HashMap<CandidateKey, String>,
+    relisting_candidates: Option<HashMap<CandidateKey, String>>,
+    /// The latest audit over the cache (`exporter::audit`), and when it ran (local clock).
+    pub findings: Vec<Finding>,
+    pub audited_at: Option<Timestamp>,
 }
 
 impl Cache {
@@ -126,8 +144,48 @@ impl Cache {
         status.error = Some(error);
     }
 
+    /// The resource is not served (404, e.g. LeaseCandidates before Kubernetes 1.33): nothing
+    /// to wait for.
+    pub fn not_served(&mut self, source: Source) {
+        let status = self.status(source);
+        status.synced = true;
+        status.not_served = true;
+        status.error = None;
+        status.objects = 0;
+    }
+
+    pub fn candidate_seen(&mut self, key: CandidateKey, lease: String, initial: bool) {
+        match self.relisting_candidates.as_mut() {
+            Some(buffer) if initial => {
+                buffer.insert(key, lease);
+            }
+            _ => {
+                self.candidates.insert(key, lease);
+            }
+        }
+        self.status(Source::LeaseCandidates).objects = self.candidates.len();
+    }
+
+    pub fn candidate_gone(&mut self, key: &CandidateKey) {
+        self.candidates.remove(key);
+        self.status(Source::LeaseCandidates).objects = self.candidates.len();
+    }
+
+    /// Every cached pod, trimmed (for the audit's election rules).
+    pub fn pod_objects(&self) -> Vec<Pod> {
+        self.pods.values().map(|p| p.object.clone()).collect()
+    }
+
+    /// Whether LeaseCandidates are known (listed, or not served so there are none).
+    pub fn candidates_read(&self) -> bool {
+        self.sources
+            .get(&Source::LeaseCandidates)
+            .is_some_and(|s| s.synced)
+    }
+
     pub fn relist_started(&mut self, source: Source) {
         match source {
+            Source::LeaseCandidates => self.relisting_candidates = Some(HashMap::new()),
             Source::Pods => self.relisting_pods = Some(Vec::new()),
             _ => {
                 self.relisting_locks.insert(source, Vec::new());
@@ -173,7 +231,11 @@ impl Cache {
     /// A re-list completed: what it listed replaces what was cached for that source; locks it
     /// no longer shows are gone. Accounts carry over, so nothing is counted twice.
     pub fn relist_done(&mut self, source: Source, now: Timestamp, local_now: Timestamp) {
-        if source == Source::Pods {
+        if source == Source::LeaseCandidates {
+            if let Some(candidates) = self.relisting_candidates.take() {
+                self.candidates = candidates;
+            }
+        } else if source == Source::Pods {
             if let Some(pods) = self.relisting_pods.take() {
                 self.pods = pods
                     .into_iter()
@@ -201,12 +263,14 @@ impl Cache {
         status.synced = true;
         status.last_sync = Some(local_now);
         status.error = None;
+        status.not_served = false;
         status.objects = objects;
     }
 
     fn count(&self, source: Source) -> usize {
         match source {
             Source::Pods => self.pods.len(),
+            Source::LeaseCandidates => self.candidates.len(),
             _ => self
                 .locks
                 .keys()
@@ -251,7 +315,17 @@ impl Cache {
 
     fn judge(&self, lock: LeaderLock, now: Timestamp) -> LockReport {
         let holder = self.holder_of(&lock);
-        LockReport::judge(lock, holder, Vec::new(), now)
+        let mut candidates: Vec<String> = if lock.kind == LockKind::Lease {
+            self.candidates
+                .iter()
+                .filter(|((ns, _), lease)| *ns == lock.namespace && **lease == lock.name)
+                .map(|((_, name), _)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        candidates.sort();
+        LockReport::judge(lock, holder, candidates, now)
     }
 
     /// The holder's pod from the cache, as `lock::read` finds it with GETs: the pod itself, a
@@ -273,16 +347,21 @@ impl Cache {
             return Some(HolderPod::Found(pod.summary.clone()));
         }
         for (kind, owner) in holder::owner_candidates(pod_name) {
-            let sibling = self.pods.values().any(|p| {
+            let sibling = self.pods.values().find(|p| {
                 p.summary.namespace == *namespace
                     && p.owner
                         .as_ref()
                         .is_some_and(|(k, n)| k == kind.as_str() && n == owner)
             });
-            if sibling {
+            if let Some(sibling) = sibling {
                 return Some(HolderPod::Gone {
                     pod: pod_name.to_string(),
-                    owner: WorkloadRef::new(kind.as_str(), owner),
+                    // The sibling's workload names the Deployment behind a ReplicaSet.
+                    owner: sibling
+                        .summary
+                        .workload
+                        .clone()
+                        .unwrap_or_else(|| WorkloadRef::new(kind.as_str(), owner)),
                 });
             }
         }

@@ -4,6 +4,7 @@
 //! Prometheus text or OpenMetrics (`encode`); `serve` is the HTTP side.
 
 mod account;
+mod audit;
 mod cache;
 mod encode;
 mod metrics;
@@ -39,8 +40,14 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr> {
     })
 }
 
-/// Serves until SIGTERM or SIGINT, then returns `Ok` (exit 0).
-pub async fn serve(cluster: Cluster, listen: SocketAddr, out: &mut impl Write) -> Result<()> {
+/// Serves until SIGTERM or SIGINT, then returns `Ok` (exit 0). The audit over the caches runs
+/// once the first full sync is done, then every `audit_interval`.
+pub async fn serve(
+    cluster: Cluster,
+    listen: SocketAddr,
+    audit_interval: Duration,
+    out: &mut impl Write,
+) -> Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| Error::env(format!("cannot listen on {listen}: {e}")))?;
@@ -59,6 +66,19 @@ pub async fn serve(cluster: Cluster, listen: SocketAddr, out: &mut impl Write) -
                 if cache.ready() {
                     cache.evaluate(cluster.server_now());
                 }
+            }
+        });
+    }
+    {
+        let (cluster, cache) = (cluster.clone(), cache.clone());
+        tokio::spawn(async move {
+            while !watch::lock(&cache).ready() {
+                tokio::time::sleep(EVALUATE_EVERY).await;
+            }
+            loop {
+                let now = cluster.server_now();
+                audit::run(&mut watch::lock(&cache), now, jiff::Timestamp::now());
+                tokio::time::sleep(audit_interval).await;
             }
         });
     }

@@ -9,8 +9,8 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::encode::{self, Format};
-use super::metrics;
 use super::watch::{Shared, lock};
+use super::{audit, metrics};
 use crate::kube::Cluster;
 
 /// Answers one request.
@@ -62,6 +62,7 @@ pub fn scrape(cluster: &Cluster, cache: &Shared, format: Format) -> String {
     if cache.ready() {
         let reports = cache.evaluate(now);
         families = metrics::lock_families(&reports, cache.accounts(), now);
+        families.extend(audit::families(&cache.findings, cache.audited_at));
     }
     families.extend(metrics::self_families(cache.sources()));
     drop(cache);

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod};
+use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod, PodSpec, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Api;
 use kube::api::PartialObjectMeta;
 use kube::runtime::WatchStreamExt;
@@ -66,6 +68,63 @@ pub fn spawn_all(cluster: &Cluster, cache: &Shared) {
     let pods =
         watcher::watcher(cluster.api::<Pod>(None), watcher::Config::default()).default_backoff();
     tokio::spawn(feed_pods(pods, cache.clone()));
+    let candidates: Api<LeaseCandidate> = cluster.api(None);
+    tokio::spawn(feed_candidates(
+        watcher::watcher(candidates, watcher::Config::default()).default_backoff(),
+        cache.clone(),
+    ));
+}
+
+async fn feed_candidates<S>(stream: S, cache: Shared)
+where
+    S: Stream<Item = Result<Event<LeaseCandidate>, watcher::Error>>,
+{
+    let source = Source::LeaseCandidates;
+    let key = |c: &LeaseCandidate| {
+        (
+            c.metadata.namespace.clone().unwrap_or_default(),
+            c.metadata.name.clone().unwrap_or_default(),
+        )
+    };
+    let lease = |c: &LeaseCandidate| c.spec.as_ref().map(|s| s.lease_name.clone());
+    let mut stream = std::pin::pin!(stream);
+    while let Some(event) = stream.next().await {
+        let mut cache = lock(&cache);
+        match event {
+            Ok(Event::Init) => cache.relist_started(source),
+            Ok(Event::InitApply(c)) => {
+                if let Some(lease) = lease(&c) {
+                    cache.candidate_seen(key(&c), lease, true);
+                }
+            }
+            Ok(Event::InitDone) => {
+                let now = jiff::Timestamp::now();
+                cache.relist_done(source, now, now);
+            }
+            Ok(Event::Apply(c)) => {
+                if let Some(lease) = lease(&c) {
+                    cache.candidate_seen(key(&c), lease, false);
+                }
+            }
+            Ok(Event::Delete(c)) => cache.candidate_gone(&key(&c)),
+            Err(err) if not_found(&err) => cache.not_served(source),
+            Err(err) => {
+                tracing::info!("leasecandidates watch failed, retrying: {err}");
+                cache.watch_failed(source, describe(&err));
+            }
+        }
+    }
+}
+
+/// The API server does not serve the resource (coordination.k8s.io/v1beta1 is off by default
+/// before some releases): there are no LeaseCandidates to wait for.
+fn not_found(err: &watcher::Error) -> bool {
+    matches!(
+        err,
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+            if status.code == 404
+    )
 }
 
 async fn feed_locks<K, S>(
@@ -116,7 +175,7 @@ fn key_of<K: kube::Resource>(obj: &K, source: Source) -> Option<crate::lock::wat
         Source::Leases => LockKind::Lease,
         Source::ConfigMaps => LockKind::ConfigMap,
         Source::Endpoints => LockKind::Endpoints,
-        Source::Pods => return None,
+        Source::Pods | Source::LeaseCandidates => return None,
     };
     let meta = obj.meta();
     Some((meta.namespace.clone()?, meta.name.clone()?, kind))
@@ -159,6 +218,37 @@ fn cached(pod: &Pod) -> CachedPod {
     CachedPod {
         summary: holder::summarize(pod),
         owner,
+        object: trimmed(pod),
+    }
+}
+
+/// What the audit's election rules read of a pod; the rest (containers, volumes, managed
+/// fields, annotations) is dropped to keep the cache small.
+fn trimmed(pod: &Pod) -> Pod {
+    let meta = &pod.metadata;
+    let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
+    Pod {
+        metadata: ObjectMeta {
+            name: meta.name.clone(),
+            namespace: meta.namespace.clone(),
+            labels: meta.labels.clone(),
+            owner_references: meta.owner_references.clone(),
+            creation_timestamp: meta.creation_timestamp.clone(),
+            deletion_timestamp: meta.deletion_timestamp.clone(),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            node_name: spec.and_then(|s| s.node_name.clone()),
+            service_account_name: spec.and_then(|s| s.service_account_name.clone()),
+            ..PodSpec::default()
+        }),
+        status: Some(PodStatus {
+            phase: status.and_then(|s| s.phase.clone()),
+            conditions: status.and_then(|s| s.conditions.clone()),
+            start_time: status.and_then(|s| s.start_time.clone()),
+            ..PodStatus::default()
+        }),
     }
 }
 

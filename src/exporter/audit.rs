@@ -1,0 +1,132 @@
+//! The audit, re-evaluated from the caches every `--audit-interval` (no fresh LISTs): the live
+//! audit's lock rules (`audit::runtime`: lease-orphaned, lease-expired, lease-holder-unready,
+//! lease-clock-skew, legacy-lock) and its election rules (`audit::elections`: shard-leaderless,
+//! shard-missing, shard-hotspot, legacy-lock-split, leader-churn, preferred-holder-gone), over
+//! the cached locks, pods and LeaseCandidates. Rules that need objects the exporter does not
+//! watch (workloads, PDBs, webhooks, SubjectAccessReviews) are left to `kubectl singleton audit`.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use super::cache::Cache;
+use super::encode::{Family, Type};
+use crate::audit::elections::{self, Evidence, Inputs};
+use crate::audit::objects::Objects;
+use crate::audit::rules::Finding;
+use crate::audit::runtime;
+
+/// Runs the cached-object rules at the server's `now` and stores the findings in the cache.
+pub fn run(cache: &mut Cache, now: Timestamp, local_now: Timestamp) {
+    let reports = cache.evaluate(now);
+    let pods = cache.pod_objects();
+    let evidence = Evidence {
+        candidates_read: cache.candidates_read(),
+        denied: Vec::new(),
+    };
+    let mut findings = runtime::check(&Objects::default(), &[], &pods, &reports, now);
+    findings.extend(elections::check(&Inputs {
+        locks: &reports,
+        pods: &pods,
+        evidence: &evidence,
+        now,
+    }));
+    cache.findings = findings;
+    cache.audited_at = Some(local_now);
+}
+
+/// `singleton_audit_findings{rule,severity,namespace,kind,name}`: how many findings of that rule
+/// the latest audit made on that object (usually 1); objects without findings have no series.
+/// Also `singleton_exporter_last_audit_timestamp_seconds`.
+pub fn families(findings: &[Finding], audited_at: Option<Timestamp>) -> Vec<Family> {
+    let mut counts: BTreeMap<(&str, &str, &str, &str, &str), u32> = BTreeMap::new();
+    for f in findings {
+        *counts
+            .entry((
+                f.rule.as_str(),
+                f.severity.as_str(),
+                f.object.namespace.as_str(),
+                f.object.kind.as_str(),
+                f.object.name.as_str(),
+            ))
+            .or_default() += 1;
+    }
+    let mut family = Family::new(
+        "singleton_audit_findings",
+        Type::Gauge,
+        "Findings of the latest audit over the exporter's caches, per rule, severity and object.",
+    );
+    for ((rule, severity, namespace, kind, name), n) in counts {
+        family.push(
+            vec![
+                ("rule", rule.to_string()),
+                ("severity", severity.to_string()),
+                ("namespace", namespace.to_string()),
+                ("kind", kind.to_string()),
+                ("name", name.to_string()),
+            ],
+            f64::from(n),
+        );
+    }
+    let mut last = Family::new(
+        "singleton_exporter_last_audit_timestamp_seconds",
+        Type::Gauge,
+        "Unix time of the latest audit over the caches. Absent before the first.",
+    );
+    if let Some(at) = audited_at {
+        #[allow(clippy::cast_precision_loss)]
+        last.push(Vec::new(), at.as_millisecond() as f64 / 1000.0);
+    }
+    vec![family, last]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::catalog::RuleId;
+    use crate::k8s::ObjectRef;
+    use crate::lock::model::LeaderLock;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn an_expired_lease_is_a_finding_from_the_cache() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut cache = Cache::new();
+        for source in super::super::cache::Source::ALL {
+            cache.relist_started(source);
+        }
+        let dead = LeaderLock {
+            renew_time: Some(now - SignedDuration::from_secs(600)),
+            ..LeaderLock::sample("ns", "dead", Some("peer-a"))
+        };
+        cache.lock_seen(dead, true, now);
+        for source in super::super::cache::Source::ALL {
+            cache.relist_done(source, now, now);
+        }
+        run(&mut cache, now, now);
+        let rules: Vec<&str> = cache.findings.iter().map(|f| f.rule.as_str()).collect();
+        assert!(rules.contains(&"lease-expired"), "{rules:?}");
+        let fams = families(&cache.findings, cache.audited_at);
+        let s = &fams[0].samples[0];
+        assert!(s.labels.contains(&("name", "dead".to_string())));
+        assert!(
+            s.labels.contains(&("severity", "error".to_string()))
+                || s.labels.contains(&("severity", "warning".to_string()))
+        );
+        assert_eq!(fams[1].samples[0].value, 1_800_000_000.0);
+    }
+
+    #[test]
+    fn findings_are_counted_per_rule_and_object() {
+        let object = ObjectRef {
+            kind: "Lease".into(),
+            namespace: "ns".into(),
+            name: "a".into(),
+        };
+        let f = crate::audit::rules::finding(RuleId::LeaseExpired, object, None, "m".into(), "fix");
+        let fams = families(&[f.clone(), f], None);
+        assert_eq!(fams[0].samples.len(), 1);
+        assert_eq!(fams[0].samples[0].value, 2.0);
+        assert!(fams[1].samples.is_empty());
+    }
+}
