@@ -478,13 +478,17 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__exporter)
-            opts="-n -A -o -v -h -V --listen --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-n -A -o -v -h -V --listen --audit-interval --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -770,7 +774,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__scaffold)
-            opts="-n -A -o -v -h -V --image --port --grace-period --storage --schedule --replicas --lease-duration --renew-deadline --retry-period --out-dir --force --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version statefulset deployment cronjob leader-election"
+            opts="-n -A -o -v -h -V --image --port --grace-period --storage --schedule --replicas --lease-duration --renew-deadline --retry-period --service-monitor --alerts --alerts-file --out-dir --force --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version statefulset deployment cronjob leader-election exporter"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,6 +813,10 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --retry-period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alerts-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

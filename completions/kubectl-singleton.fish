@@ -136,6 +136,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaf
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l lease-duration -d 'leader-election: leaseDuration (default 15s)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l renew-deadline -d 'leader-election: renewDeadline (default 10s)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l retry-period -d 'leader-election: retryPeriod (default 2s)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l alerts-file -d 'exporter: write the alerts as a plain Prometheus rules file to FILE' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l out-dir -d 'Write one file per object into this directory instead of printing' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l context -d 'The kubeconfig context to use' -r
@@ -152,7 +153,9 @@ yaml\t''
 name\t''
 sarif\t''"
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s v -l v -d 'Log verbosity: -v for requests, -v=6 and up for everything the client does' -r
-complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l force -d 'With --out-dir: overwrite existing files'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l service-monitor -d 'exporter: also a ServiceMonitor (prometheus-operator)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l alerts -d 'exporter: also a PrometheusRule with the alerts (prometheus-operator)'
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l force -d 'With --out-dir or --alerts-file: overwrite existing files'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -s A -l all-namespaces -d 'Look in every namespace'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-headers -d 'Don\'t print table headers'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand scaffold" -l no-color -d 'Never colour output (also when NO_COLOR is set and not empty)'
@@ -215,6 +218,7 @@ complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drai
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s h -l help -d 'Print help'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand drain-check" -s V -l version -d 'Print version'
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l listen -d 'Address to serve on: HOST:PORT, or :PORT for every interface (port 0 picks a free one)' -r
+complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l audit-interval -d 'How often the audit is re-evaluated from the watch caches (no fresh LISTs)' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)' -r -F
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-singleton -n "__fish_kubectl_singleton_using_subcommand exporter" -l cluster -d 'The kubeconfig cluster to use' -r

@@ -158,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('--lease-duration', '--lease-duration', [CompletionResultType]::ParameterName, 'leader-election: leaseDuration (default 15s)')
             [CompletionResult]::new('--renew-deadline', '--renew-deadline', [CompletionResultType]::ParameterName, 'leader-election: renewDeadline (default 10s)')
             [CompletionResult]::new('--retry-period', '--retry-period', [CompletionResultType]::ParameterName, 'leader-election: retryPeriod (default 2s)')
+            [CompletionResult]::new('--alerts-file', '--alerts-file', [CompletionResultType]::ParameterName, 'exporter: write the alerts as a plain Prometheus rules file to FILE')
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write one file per object into this directory instead of printing')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -172,7 +173,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, name (status); table, json, yaml, sarif (audit); table, json, yaml (drain-check)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log verbosity: -v for requests, -v=6 and up for everything the client does')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --out-dir: overwrite existing files')
+            [CompletionResult]::new('--service-monitor', '--service-monitor', [CompletionResultType]::ParameterName, 'exporter: also a ServiceMonitor (prometheus-operator)')
+            [CompletionResult]::new('--alerts', '--alerts', [CompletionResultType]::ParameterName, 'exporter: also a PrometheusRule with the alerts (prometheus-operator)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --out-dir or --alerts-file: overwrite existing files')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Look in every namespace')
             [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Don''t print table headers')
@@ -249,6 +252,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-singleton' -ScriptBlock
         }
         'kubectl-singleton;exporter' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to serve on: HOST:PORT, or :PORT for every interface (port 0 picks a free one)')
+            [CompletionResult]::new('--audit-interval', '--audit-interval', [CompletionResultType]::ParameterName, 'How often the audit is re-evaluated from the watch caches (no fresh LISTs)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, which may list several files, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')

@@ -307,12 +307,24 @@ pub struct ScaffoldArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub retry_period: Option<Duration>,
 
+    /// exporter: also a ServiceMonitor (prometheus-operator)
+    #[arg(long)]
+    pub service_monitor: bool,
+
+    /// exporter: also a PrometheusRule with the alerts (prometheus-operator)
+    #[arg(long)]
+    pub alerts: bool,
+
+    /// exporter: write the alerts as a plain Prometheus rules file to FILE
+    #[arg(long, value_name = "FILE")]
+    pub alerts_file: Option<PathBuf>,
+
     /// Write one file per object into this directory instead of printing
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
-    /// With --out-dir: overwrite existing files
-    #[arg(long, requires = "out_dir")]
+    /// With --out-dir or --alerts-file: overwrite existing files
+    #[arg(long)]
     pub force: bool,
 }
 

@@ -27,7 +27,7 @@ fn text(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-const GOLDEN: [(&str, &[&str]); 4] = [
+const GOLDEN: [(&str, &[&str]); 5] = [
     (
         "statefulset",
         &[
@@ -86,6 +86,20 @@ const GOLDEN: [(&str, &[&str]); 4] = [
             "billing",
         ],
     ),
+    (
+        "exporter",
+        &[
+            "scaffold",
+            "exporter",
+            "singleton-exporter",
+            "--image",
+            "registry.example/kubectl-singleton:0.1.0",
+            "--service-monitor",
+            "--alerts",
+            "-n",
+            "monitoring",
+        ],
+    ),
 ];
 
 /// Snapshots in tests/golden/; `UPDATE_GOLDEN=1 cargo test --test scaffold` rewrites them.
@@ -141,6 +155,8 @@ fn every_pattern_and_flag_combination_audits_clean() {
             "5",
         ],
         vec!["leader-election", "l1"],
+        vec!["exporter", "e1"],
+        vec!["exporter", "e2", "-n", "monitoring"],
         vec![
             "leader-election",
             "l2",
@@ -198,10 +214,22 @@ fn every_pattern_and_flag_combination_audits_clean() {
 
 #[test]
 fn invalid_requests_are_one_line_usage_errors() {
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 13] = [
         (
             &["scaffold", "deployment", "Bad_Name", "--image", "x"],
             "invalid NAME",
+        ),
+        (
+            &["scaffold", "deployment", "ok", "--image", "x", "--alerts"],
+            "applies only to scaffold exporter",
+        ),
+        (
+            &["scaffold", "exporter", "ok", "--image", "x", "--port", "80"],
+            "--port does not apply",
+        ),
+        (
+            &["scaffold", "exporter", "ok", "--image", "x", "--force"],
+            "--force applies only with --out-dir or --alerts-file",
         ),
         (
             &["scaffold", "deployment", "ok", "--image", "Bad Image"],

@@ -16,6 +16,9 @@ pub fn run(args: &ScaffoldArgs, options: &Options, out: &mut impl Write) -> Resu
         None => out.write_all(render(&objects, spec.pattern, json)?.as_bytes())?,
         Some(dir) => write_files(dir, &objects, spec.pattern, json, args.force, out)?,
     }
+    if let Some(path) = &args.alerts_file {
+        write_alerts(path, args.force, out)?;
+    }
     Ok(())
 }
 
@@ -41,6 +44,22 @@ fn render(objects: &[Generated], pattern: Pattern, json: bool) -> Result<String>
         text.push_str(&yaml_doc(object)?);
     }
     Ok(text)
+}
+
+/// `--alerts-file`: the plain rules file, refused over an existing file without `--force`.
+fn write_alerts(path: &Path, force: bool, out: &mut impl Write) -> Result<()> {
+    if !force && path.exists() {
+        return Err(Error::Refused(format!(
+            "{} exists: pass --force to overwrite",
+            path.display()
+        )));
+    }
+    std::fs::write(path, scaffold::ALERTS)
+        .map_err(|e| Error::env(format!("cannot write {}: {e}", path.display())))?;
+    // Said on stderr: stdout may be the manifests, piped to kubectl apply.
+    let _ = out;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 /// One file per object, written atomically (temp file + rename). Nothing is written when any

@@ -25,7 +25,7 @@ use super::{Generated, Pattern, Spec};
 
 use crate::k8s::MODE_ANNOTATION;
 
-fn labels(name: &str) -> BTreeMap<String, String> {
+pub(super) fn labels(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".to_string(), name.to_string()),
         ("app.kubernetes.io/instance".to_string(), name.to_string()),
@@ -37,7 +37,7 @@ fn labels(name: &str) -> BTreeMap<String, String> {
 }
 
 /// Pods are selected by the two labels that never change for the life of the workload.
-fn selector(name: &str) -> LabelSelector {
+pub(super) fn selector(name: &str) -> LabelSelector {
     LabelSelector {
         match_labels: Some(BTreeMap::from([
             ("app.kubernetes.io/name".to_string(), name.to_string()),
@@ -47,7 +47,7 @@ fn selector(name: &str) -> LabelSelector {
     }
 }
 
-fn meta(spec: &Spec, name: &str, mode: Option<&str>) -> ObjectMeta {
+pub(super) fn meta(spec: &Spec, name: &str, mode: Option<&str>) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: Some(spec.namespace.clone()),
@@ -64,7 +64,7 @@ fn mode(pattern: Pattern) -> &'static str {
     }
 }
 
-fn container(spec: &Spec) -> Container {
+pub(super) fn container(spec: &Spec) -> Container {
     let quantity = |q: &str| Quantity(q.to_string());
     let probe = spec.port.map(|port| Probe {
         tcp_socket: Some(TCPSocketAction {
@@ -153,7 +153,7 @@ fn container(spec: &Spec) -> Container {
     }
 }
 
-fn pod_template(
+pub(super) fn pod_template(
     spec: &Spec,
     restart_policy: Option<&str>,
     service_account: Option<&str>,
@@ -182,7 +182,10 @@ fn pod_template(
     }
 }
 
-fn generated<T: serde::Serialize + k8s_openapi::Resource>(name: &str, object: &T) -> Generated {
+pub(super) fn generated<T: serde::Serialize + k8s_openapi::Resource>(
+    name: &str,
+    object: &T,
+) -> Generated {
     // k8s-openapi writes apiVersion and kind from the type; serialising a typed object cannot fail.
     let value = serde_json::to_value(object).unwrap_or(Value::Null);
     Generated {
@@ -265,6 +268,7 @@ pub fn build(spec: &Spec) -> Vec<Generated> {
             };
             vec![generated(name, &deployment)]
         }
+        Pattern::Exporter => super::exporter::build(spec),
         Pattern::Cronjob => {
             let cronjob = CronJob {
                 metadata: meta(spec, name, Some(mode(spec.pattern))),
@@ -368,6 +372,7 @@ pub fn preface(pattern: Pattern) -> &'static str {
              # rollout never runs two (a RollingUpdate would). At-least-once caveat: a node partition or\n\
              # a force-delete can still run two; use the statefulset or leader-election pattern if that matters.\n"
         }
+        Pattern::Exporter => super::exporter::PREFACE,
         Pattern::Cronjob => {
             "# Scheduled singleton: concurrencyPolicy Forbid skips a run while the previous one is still going.\n"
         }

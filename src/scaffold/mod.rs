@@ -5,6 +5,7 @@
 //! - `build`: the objects for a `Spec`, and the comment that explains them
 
 mod build;
+mod exporter;
 mod validate;
 
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub use build::{build, preface};
+pub use exporter::ALERTS;
 pub use validate::spec;
 
 /// The singleton patterns `scaffold` knows.
@@ -25,6 +27,8 @@ pub enum Pattern {
     Cronjob,
     /// Several candidates, one active leader through a Lease
     LeaderElection,
+    /// `kubectl singleton exporter` itself: RBAC, a strict Deployment, a Service (NAME e.g. singleton-exporter)
+    Exporter,
 }
 
 /// Everything a scaffold needs, already validated.
@@ -42,6 +46,9 @@ pub struct Spec {
     pub lease_duration: Duration,
     pub renew_deadline: Duration,
     pub retry_period: Duration,
+    /// exporter: add a ServiceMonitor / a PrometheusRule (prometheus-operator).
+    pub service_monitor: bool,
+    pub alerts: bool,
 }
 
 /// One generated object: its kind and name (for file names) and its serialised form.

@@ -32,6 +32,21 @@ pub fn spec(args: &ScaffoldArgs, namespaces: &Namespaces) -> Result<Spec> {
         || args.lease_duration.is_some()
         || args.renew_deadline.is_some()
         || args.retry_period.is_some();
+    if (args.service_monitor || args.alerts || args.alerts_file.is_some())
+        && args.kind != Pattern::Exporter
+    {
+        return Err(only("--service-monitor/--alerts/--alerts-file", "exporter"));
+    }
+    if args.port.is_some() && args.kind == Pattern::Exporter {
+        return Err(Error::usage(
+            "scaffold exporter serves on port 9477: --port does not apply",
+        ));
+    }
+    if args.force && args.out_dir.is_none() && args.alerts_file.is_none() {
+        return Err(Error::usage(
+            "--force applies only with --out-dir or --alerts-file",
+        ));
+    }
     if le_flags && args.kind != Pattern::LeaderElection {
         return Err(only(
             "--replicas/--lease-duration/--renew-deadline/--retry-period",
@@ -90,6 +105,8 @@ pub fn spec(args: &ScaffoldArgs, namespaces: &Namespaces) -> Result<Spec> {
         lease_duration: lease,
         renew_deadline: renew,
         retry_period: retry,
+        service_monitor: args.service_monitor,
+        alerts: args.alerts,
     })
 }
 
