@@ -5,6 +5,7 @@ mod audit;
 mod completion;
 mod drain;
 mod exporter;
+mod exporter_audit;
 mod faults;
 mod harness;
 mod rbac;
