@@ -117,6 +117,42 @@ mod tests {
     }
 
     #[test]
+    fn candidates_join_their_lease_and_an_unserved_api_counts_as_synced() {
+        use super::super::cache::Source;
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut cache = Cache::new();
+        for source in Source::ALL {
+            cache.relist_started(source);
+        }
+        cache.lock_seen(LeaderLock::sample("ns", "kcm", Some("a")), true, now);
+        cache.candidate_seen(("ns".into(), "b".into()), "kcm".into(), true);
+        cache.candidate_seen(("ns".into(), "a".into()), "kcm".into(), true);
+        cache.candidate_seen(("ns".into(), "x".into()), "other".into(), true);
+        cache.candidate_seen(("other".into(), "c".into()), "kcm".into(), true);
+        for source in Source::ALL {
+            cache.relist_done(source, now, now);
+        }
+        let reports = cache.evaluate(now);
+        assert_eq!(reports[0].candidates, ["a", "b"]);
+        cache.candidate_gone(&("ns".into(), "b".into()));
+        assert_eq!(cache.evaluate(now)[0].candidates, ["a"]);
+
+        let mut fresh = Cache::new();
+        for source in [
+            Source::Leases,
+            Source::ConfigMaps,
+            Source::Endpoints,
+            Source::Pods,
+        ] {
+            fresh.relist_started(source);
+            fresh.relist_done(source, now, now);
+        }
+        assert!(!fresh.ready(), "LeaseCandidates not listed yet");
+        fresh.not_served(Source::LeaseCandidates);
+        assert!(fresh.ready() && fresh.candidates_read());
+    }
+
+    #[test]
     fn findings_are_counted_per_rule_and_object() {
         let object = ObjectRef {
             kind: "Lease".into(),
