@@ -86,7 +86,7 @@ _kubectl__singleton() {
 
     case "${cmd}" in
         kubectl__singleton)
-            opts="-n -A -o -v -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version status audit scaffold release drain-check exporter completion help"
+            opts="-n -A -o -v -h -V --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version status audit scaffold release drain-check exporter completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,6 +97,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -152,7 +160,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__audit)
-            opts="-f -n -A -o -v -h -V --filename --fail-on --assume-singleton --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version explain help"
+            opts="-f -n -A -o -v -h -V --filename --fail-on --assume-singleton --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +183,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -230,7 +246,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__audit__subcmd__explain)
-            opts="-n -A -o -v -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-n -A -o -v -h -V --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +257,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -338,7 +362,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__completion)
-            opts="-n -A -o -v -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version bash elvish fish powershell zsh"
+            opts="-n -A -o -v -h -V --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +373,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -404,7 +436,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__drain__subcmd__check)
-            opts="-l -n -A -o -v -h -V --selector --force --delete-emptydir-data --server-dry-run --assume-singleton --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-l -n -A -o -v -h -V --selector --force --delete-emptydir-data --server-dry-run --assume-singleton --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +455,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -478,7 +518,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__exporter)
-            opts="-n -A -o -v -h -V --listen --audit-interval --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-n -A -o -v -h -V --listen --audit-interval --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +537,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -692,7 +740,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__release)
-            opts="-y -n -A -o -v -h -V --kind --evict --force --to --expect-holder --wait --no-wait --dry-run --yes --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-y -n -A -o -v -h -V --kind --evict --force --to --expect-holder --wait --no-wait --dry-run --yes --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +767,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -774,7 +830,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__scaffold)
-            opts="-n -A -o -v -h -V --image --port --grace-period --storage --schedule --replicas --lease-duration --renew-deadline --retry-period --service-monitor --alerts --alerts-file --out-dir --force --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version statefulset deployment cronjob leader-election exporter"
+            opts="-n -A -o -v -h -V --image --port --grace-period --storage --schedule --replicas --lease-duration --renew-deadline --retry-period --service-monitor --alerts --alerts-file --out-dir --force --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version statefulset deployment cronjob leader-election exporter"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,6 +888,14 @@ _kubectl__singleton() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cluster)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -884,7 +948,7 @@ _kubectl__singleton() {
             return 0
             ;;
         kubectl__subcmd__singleton__subcmd__status)
-            opts="-l -w -n -A -o -v -h -V --selector --all-leases --watch --shards --family --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
+            opts="-l -w -n -A -o -v -h -V --selector --all-leases --watch --shards --family --kubeconfig --context --all-contexts --context-regex --max-parallel --cluster --user --namespace --all-namespaces --request-timeout --as --as-group --output --no-headers --no-color --v --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,6 +975,14 @@ _kubectl__singleton() {
                     return 0
                     ;;
                 --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

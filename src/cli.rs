@@ -43,9 +43,21 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// The kubeconfig context to use
-    #[arg(long, global = true, value_name = "NAME")]
+    /// The kubeconfig context to use; a comma-separated list reads a fleet (status, audit, drain-check)
+    #[arg(long, global = true, value_name = "NAME[,NAME...]")]
     pub context: Option<String>,
+
+    /// Read every context of the kubeconfig (a fleet: status, audit, drain-check)
+    #[arg(long, global = true, conflicts_with_all = ["context", "context_regex"])]
+    pub all_contexts: bool,
+
+    /// Read every context whose name matches this regular expression (a fleet)
+    #[arg(long, global = true, value_name = "REGEX", conflicts_with = "context")]
+    pub context_regex: Option<String>,
+
+    /// In a fleet, read at most this many clusters at once
+    #[arg(long, global = true, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_parallel: u16,
 
     /// The kubeconfig cluster to use
     #[arg(long, global = true, value_name = "NAME")]

@@ -70,6 +70,23 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> std::process:
 /// and commands get only the resolved options.
 fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
     let options = Options::resolve(&cli.global);
+    if options.fleet.is_fleet() {
+        let one_context = match &cli.command {
+            Command::Release(_) => Some("release acts on one cluster"),
+            Command::Scaffold(_) => Some("scaffold writes for one cluster"),
+            Command::Exporter(_) => Some("the exporter serves one cluster"),
+            Command::Audit(_) => Some("audit reads one cluster (fleets are not audited yet)"),
+            Command::DrainCheck(_) => {
+                Some("drain-check reads one cluster (fleets are not checked yet)")
+            }
+            Command::Status(_) | Command::Completion(_) => None,
+        };
+        if let Some(why) = one_context {
+            return Err(Error::usage(format!(
+                "{why}: pass a single --context, not a list, --all-contexts or --context-regex"
+            )));
+        }
+    }
     match &cli.command {
         Command::Status(args) => block_on(commands::status::run(args, &options, out)),
         Command::Completion(args) => commands::completion::run(args, out),

@@ -26,6 +26,27 @@ pub struct Options {
     pub no_headers: bool,
     /// Colour policy for stdout and stderr.
     pub palette: Palette,
+    /// `--context a,b`, `--all-contexts`, `--context-regex`: which clusters a fleet reads.
+    pub fleet: Fleet,
+}
+
+/// The clusters a fleet command reads, as given; `crate::kube::kubeconfig::fleet_contexts`
+/// turns it into context names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fleet {
+    /// Names from a comma-separated `--context` (more than one, or none).
+    pub contexts: Vec<String>,
+    pub all: bool,
+    pub regex: Option<String>,
+    /// `--max-parallel`.
+    pub max_parallel: usize,
+}
+
+impl Fleet {
+    /// Whether more than one context may be read (the flags, not yet the kubeconfig).
+    pub fn is_fleet(&self) -> bool {
+        self.contexts.len() > 1 || self.all || self.regex.is_some()
+    }
 }
 
 impl Options {
@@ -40,6 +61,7 @@ impl Options {
             output: Output(global.output),
             no_headers: global.no_headers,
             palette: Palette::detect(global.no_color),
+            fleet: Fleet::resolve(global),
         }
     }
 }
@@ -67,6 +89,26 @@ pub struct ClusterSettings {
 pub struct Impersonation {
     pub user: String,
     pub groups: Vec<String>,
+}
+
+impl Fleet {
+    fn resolve(global: &GlobalArgs) -> Self {
+        let contexts: Vec<String> = match &global.context {
+            Some(list) if list.contains(',') => list
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Fleet {
+            contexts,
+            all: global.all_contexts,
+            regex: global.context_regex.clone(),
+            max_parallel: usize::from(global.max_parallel.max(1)),
+        }
+    }
 }
 
 impl ClusterSettings {

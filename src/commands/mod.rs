@@ -10,6 +10,7 @@ pub mod kubectl_complete;
 pub mod release;
 pub mod scaffold;
 pub mod status;
+mod status_fleet;
 mod status_shards;
 mod status_shards_watch;
 mod status_view;

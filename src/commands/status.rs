@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_shards;
+use crate::commands::{status_fleet, status_shards};
 use crate::commands::status_view::{self, EventLine, LockList};
 use crate::error::{Error, Result};
 use crate::kube::{self, Cluster, SKEW_WARNING};
@@ -21,6 +21,14 @@ use crate::options::{Namespaces, Options, StatusFormat};
 use crate::render::{self, Palette};
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
+    if options.fleet.is_fleet() {
+        if args.shards.is_some() {
+            return Err(Error::usage(
+                "status --shards reads one context: pass a single --context",
+            ));
+        }
+        return status_fleet::run(args, options, out).await;
+    }
     if let Some(family) = &args.shards {
         return status_shards::run(args, family.as_deref(), options, out).await;
     }

@@ -43,6 +43,16 @@ fn dash(value: Option<&str>) -> String {
 
 /// The lock table, kubectl style; `wide` adds the coordinated-election and workload columns.
 pub fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, options: &Options) -> String {
+    let (headers, rows) = table_parts(inventory, all_namespaces, wide);
+    render::table(&headers, rows, options.no_headers, options.palette)
+}
+
+/// The lock table's headers and rows, before rendering (a fleet prefixes a CONTEXT column).
+pub fn table_parts(
+    inventory: &Inventory,
+    all_namespaces: bool,
+    wide: bool,
+) -> (Vec<&'static str>, Vec<Vec<TableCell>>) {
     let now = inventory.now;
     let mut headers = Vec::new();
     if all_namespaces {
@@ -120,7 +130,7 @@ pub fn table(inventory: &Inventory, all_namespaces: bool, wide: bool, options: &
             row
         })
         .collect();
-    render::table(&headers, rows, options.no_headers, options.palette)
+    (headers, rows)
 }
 
 /// What a failover would cost right now, in words.

@@ -9,7 +9,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 use super::cause_chain;
 use crate::error::{Error, Result};
-use crate::options::ClusterSettings;
+use crate::options::{ClusterSettings, Fleet};
 
 /// The kubeconfig kubectl would read, merged, and where it came from (for error messages);
 /// `None` when there is none (then only the in-cluster service account is left).
@@ -27,6 +27,63 @@ pub fn read(explicit: Option<&Path>) -> Result<Option<(Kubeconfig, String)>> {
             },
         },
     }))
+}
+
+/// The contexts a fleet reads, in the order given (`--context a,b`) or the kubeconfig's order
+/// (`--all-contexts`, `--context-regex`). A name the kubeconfig lacks, or a selection that
+/// matches nothing, is an error before any cluster is contacted.
+pub fn fleet_contexts(settings: &ClusterSettings, fleet: &Fleet) -> Result<Vec<String>> {
+    let Some((kubeconfig, origin)) = read(settings.kubeconfig.as_deref())? else {
+        return Err(Error::env(
+            "no kubeconfig found: a fleet (--context a,b, --all-contexts, --context-regex) reads contexts from one",
+        ));
+    };
+    let known: Vec<&str> = kubeconfig
+        .contexts
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    select_contexts(&known, fleet, &origin)
+}
+
+fn select_contexts(known: &[&str], fleet: &Fleet, origin: &str) -> Result<Vec<String>> {
+    if let Some(pattern) = &fleet.regex {
+        let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+            Error::usage(format!(
+                "invalid --context-regex {pattern:?}: {}",
+                e.to_string().lines().last().unwrap_or_default().trim()
+            ))
+        })?;
+        let chosen: Vec<String> = known
+            .iter()
+            .filter(|c| regex.is_match(c))
+            .map(|c| c.to_string())
+            .collect();
+        if chosen.is_empty() {
+            return Err(Error::usage(format!(
+                "--context-regex {pattern:?} matches no context in kubeconfig {origin}: see kubectl config get-contexts"
+            )));
+        }
+        return Ok(chosen);
+    }
+    if fleet.all {
+        if known.is_empty() {
+            return Err(Error::env(format!("kubeconfig {origin} has no contexts")));
+        }
+        return Ok(known.iter().map(|c| c.to_string()).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in &fleet.contexts {
+        if !known.contains(&name.as_str()) {
+            return Err(Error::env(format!(
+                "context {name:?} not found in kubeconfig {origin}: see kubectl config get-contexts"
+            )));
+        }
+        if !chosen.contains(name) {
+            chosen.push(name.clone());
+        }
+    }
+    Ok(chosen)
 }
 
 /// The client configuration for these settings, from the kubeconfig or the in-cluster account.
@@ -185,6 +242,40 @@ fn describe_kubeconfig_error(err: &KubeconfigError, origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fleet_contexts_by_list_all_and_regex() {
+        let known = ["prod-eu", "prod-us", "staging"];
+        let fleet = |contexts: &[&str], all: bool, regex: Option<&str>| Fleet {
+            contexts: contexts.iter().map(|c| c.to_string()).collect(),
+            all,
+            regex: regex.map(str::to_string),
+            max_parallel: 16,
+        };
+        let pick = |f: Fleet| select_contexts(&known, &f, "kc");
+        assert_eq!(
+            pick(fleet(&["staging", "prod-eu", "staging"], false, None)).unwrap(),
+            ["staging", "prod-eu"]
+        );
+        assert_eq!(pick(fleet(&[], true, None)).unwrap().len(), 3);
+        assert_eq!(
+            pick(fleet(&[], false, Some("prod-.*"))).unwrap(),
+            ["prod-eu", "prod-us"]
+        );
+        // Anchored: "prod" alone matches nothing.
+        let none = pick(fleet(&[], false, Some("prod"))).unwrap_err();
+        assert_eq!(none.exit_code() as u8, 2, "{none}");
+        let bad = pick(fleet(&[], false, Some("("))).unwrap_err();
+        assert!(
+            bad.to_string().starts_with("invalid --context-regex"),
+            "{bad}"
+        );
+        let missing = pick(fleet(&["prod-eu", "nope"], false, None)).unwrap_err();
+        assert!(
+            missing.to_string().contains("\"nope\" not found"),
+            "{missing}"
+        );
+    }
 
     #[test]
     fn missing_kubeconfig_files_in_the_list_are_skipped_but_not_all() {

@@ -6,9 +6,11 @@
 //! - `errors`: the wording of API and transport failures
 //! - `clock`: the API server's clock, read from `Date` headers
 //! - `list`: paged LISTs, and selectors shared by LIST and WATCH
+//! - `fleet`: the same read against many contexts at once, each its own connection
 
 mod clock;
 mod errors;
+pub mod fleet;
 pub mod kubeconfig;
 mod list;
 

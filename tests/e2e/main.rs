@@ -7,6 +7,7 @@ mod drain;
 mod exporter;
 mod exporter_audit;
 mod faults;
+mod fleet;
 mod harness;
 mod rbac;
 mod release;

@@ -1,0 +1,226 @@
+//! `status` over a fleet (`--context a,b`, `--all-contexts`, `--context-regex`): every cluster
+//! read on its own connection at once, then one table with a first CONTEXT column, one summary
+//! line per cluster and one for the fleet; `-o json|yaml` is one `LockList` whose items carry
+//! their `context` and whose `clusters` list says what each cluster answered.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::StatusArgs;
+use crate::commands::status_view::{self, LockList};
+use crate::error::{Error, Result};
+use crate::kube::fleet::{self, Member};
+use crate::kube::kubeconfig;
+use crate::lock::read::{self, Inventory, Scope};
+use crate::options::{Options, StatusFormat};
+use crate::render::{self, TableCell};
+
+pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
+    let format = options.output.status()?;
+    if args.watch {
+        return Err(Error::usage(
+            "status --watch reads one context: fleets (--context a,b, --all-contexts, --context-regex) are not followed yet",
+        ));
+    }
+    let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
+    let namespaces = options.namespaces.clone();
+    let members = fleet::read_each(
+        &options.cluster,
+        &contexts,
+        options.fleet.max_parallel,
+        |cluster| {
+            let namespaces = namespaces.clone();
+            async move {
+                let namespace = cluster.scope(&namespaces);
+                let scope = Scope {
+                    namespace: namespace.as_deref(),
+                    name: args.name.as_deref(),
+                    selector: args.selector.as_deref(),
+                    all_leases: args.all_leases,
+                };
+                let inventory = read::gather(&cluster, scope).await?;
+                Ok((namespace, inventory))
+            }
+        },
+    )
+    .await;
+
+    for member in &members {
+        if let Ok((_, inventory)) = &member.outcome {
+            for notice in &inventory.notices {
+                options
+                    .palette
+                    .warn(&format!("context {}: {notice}", member.context));
+            }
+        }
+    }
+    match format {
+        StatusFormat::Json | StatusFormat::Yaml => {
+            render::document(&document(&members)?, format == StatusFormat::Yaml, out)?
+        }
+        StatusFormat::Name => {
+            for member in &members {
+                if let Ok((_, inventory)) = &member.outcome {
+                    for report in &inventory.reports {
+                        let lock = &report.lock;
+                        writeln!(
+                            out,
+                            "{}\t{}/{}/{}",
+                            member.context,
+                            lock.kind.resource(),
+                            lock.namespace,
+                            lock.name
+                        )?;
+                    }
+                }
+            }
+        }
+        StatusFormat::Table | StatusFormat::Wide => {
+            let wide = format == StatusFormat::Wide;
+            let all_namespaces = options.namespaces == crate::options::Namespaces::All;
+            out.write_all(table(&members, all_namespaces, wide, options).as_bytes())?;
+            out.write_all(summary(&members).as_bytes())?;
+        }
+    }
+    out.flush()?;
+    fleet::failures(&members)
+}
+
+type Read = (Option<String>, Inventory);
+
+fn table(members: &[Member<Read>], all_namespaces: bool, wide: bool, options: &Options) -> String {
+    let mut headers = vec!["context"];
+    let mut rows: Vec<Vec<TableCell>> = Vec::new();
+    for member in members {
+        let Ok((_, inventory)) = &member.outcome else {
+            continue;
+        };
+        let (h, r) = status_view::table_parts(inventory, all_namespaces, wide);
+        if headers.len() == 1 {
+            headers.extend(h);
+        }
+        rows.extend(r.into_iter().map(|row| {
+            let mut full = vec![TableCell::from(member.context.clone())];
+            full.extend(row);
+            full
+        }));
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    render::table(&headers, rows, options.no_headers, options.palette)
+}
+
+/// One line per cluster, then the fleet's: how many locks and in which states.
+fn summary(members: &[Member<Read>]) -> String {
+    let mut text = String::from("\n");
+    let mut fleet_states: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fleet_locks = 0;
+    let mut read_ok = 0;
+    for member in members {
+        match &member.outcome {
+            Ok((namespace, inventory)) => {
+                read_ok += 1;
+                let mut states: BTreeMap<&str, usize> = BTreeMap::new();
+                for report in &inventory.reports {
+                    *states.entry(report.state.as_str()).or_default() += 1;
+                    *fleet_states.entry(report.state.as_str()).or_default() += 1;
+                }
+                fleet_locks += inventory.reports.len();
+                let scope = namespace
+                    .as_deref()
+                    .map_or("all namespaces".to_string(), |ns| format!("namespace {ns}"));
+                text.push_str(&format!(
+                    "{}: {}{} in {scope}\n",
+                    member.context,
+                    counted(inventory.reports.len()),
+                    breakdown(&states)
+                ));
+            }
+            Err(_) => text.push_str(&format!(
+                "{}: not read (the error is on stderr)\n",
+                member.context
+            )),
+        }
+    }
+    text.push_str(&format!(
+        "fleet: {}{} in {read_ok} of {} clusters\n",
+        counted(fleet_locks),
+        breakdown(&fleet_states),
+        members.len()
+    ));
+    text
+}
+
+fn counted(n: usize) -> String {
+    format!("{n} lock{}", if n == 1 { "" } else { "s" })
+}
+
+fn breakdown(states: &BTreeMap<&str, usize>) -> String {
+    if states.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    format!(" ({})", parts.join(", "))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterEntry {
+    context: String,
+    server: Option<String>,
+    server_time: Option<Timestamp>,
+    error: Option<String>,
+}
+
+/// One `LockList` for the whole fleet: items and warnings carry their context, `serverTime` is
+/// the latest of the clusters' clocks, `clusters` says what each one answered.
+fn document(members: &[Member<Read>]) -> Result<Value> {
+    let mut items = Vec::new();
+    let mut warnings = Vec::new();
+    let mut latest: Option<Timestamp> = None;
+    for member in members {
+        let Ok((_, inventory)) = &member.outcome else {
+            continue;
+        };
+        latest = latest.max(Some(inventory.now));
+        let list =
+            serde_json::to_value(LockList::new(inventory)).map_err(|e| Error::Output(e.into()))?;
+        if let Some(found) = list["items"].as_array() {
+            for item in found {
+                let mut item = item.clone();
+                if let Some(fields) = item.as_object_mut() {
+                    fields.insert("context".into(), Value::String(member.context.clone()));
+                }
+                items.push(item);
+            }
+        }
+        warnings.extend(
+            inventory
+                .notices
+                .iter()
+                .map(|w| Value::String(format!("context {}: {w}", member.context))),
+        );
+    }
+    let clusters: Vec<ClusterEntry> = members
+        .iter()
+        .map(|m| ClusterEntry {
+            context: m.context.clone(),
+            server: m.server.clone(),
+            server_time: m.server_time,
+            error: m.error(),
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "apiVersion": render::API_VERSION,
+        "kind": "LockList",
+        "serverTime": latest.unwrap_or_else(Timestamp::now),
+        "warnings": warnings,
+        "items": items,
+        "clusters": clusters,
+    }))
+}
