@@ -9,8 +9,8 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::cli::StatusArgs;
-use crate::commands::{status_fleet, status_shards};
 use crate::commands::status_view::{self, EventLine, LockList};
+use crate::commands::{status_fleet, status_shards};
 use crate::error::{Error, Result};
 use crate::kube::{self, Cluster, SKEW_WARNING};
 use crate::lock::changes::{Change, Tracked};
