@@ -8,10 +8,9 @@ use std::io::Write;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_view::{self, LockList};
+use crate::commands::status_view::{self, LockItem};
 use crate::error::{Error, Result};
 use crate::kube::fleet::{self, Member};
 use crate::kube::kubeconfig;
@@ -60,7 +59,7 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
     }
     match format {
         StatusFormat::Json | StatusFormat::Yaml => {
-            render::document(&document(&members)?, format == StatusFormat::Yaml, out)?
+            render::document(&document(&members), format == StatusFormat::Yaml, out)?
         }
         StatusFormat::Name => {
             for member in &members {
@@ -170,6 +169,25 @@ fn breakdown(states: &BTreeMap<&str, usize>) -> String {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+struct FleetList<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    /// The latest of the clusters' clocks (each cluster's own is in `clusters`).
+    server_time: Timestamp,
+    warnings: Vec<String>,
+    items: Vec<FleetItem<'a>>,
+    clusters: Vec<ClusterEntry>,
+}
+
+#[derive(Serialize)]
+struct FleetItem<'a> {
+    context: &'a str,
+    #[serde(flatten)]
+    item: LockItem,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ClusterEntry {
     context: String,
     server: Option<String>,
@@ -179,7 +197,7 @@ struct ClusterEntry {
 
 /// One `LockList` for the whole fleet: items and warnings carry their context, `serverTime` is
 /// the latest of the clusters' clocks, `clusters` says what each one answered.
-fn document(members: &[Member<Read>]) -> Result<Value> {
+fn document(members: &[Member<Read>]) -> FleetList<'_> {
     let mut items = Vec::new();
     let mut warnings = Vec::new();
     let mut latest: Option<Timestamp> = None;
@@ -188,39 +206,31 @@ fn document(members: &[Member<Read>]) -> Result<Value> {
             continue;
         };
         latest = latest.max(Some(inventory.now));
-        let list =
-            serde_json::to_value(LockList::new(inventory)).map_err(|e| Error::Output(e.into()))?;
-        if let Some(found) = list["items"].as_array() {
-            for item in found {
-                let mut item = item.clone();
-                if let Some(fields) = item.as_object_mut() {
-                    fields.insert("context".into(), Value::String(member.context.clone()));
-                }
-                items.push(item);
-            }
-        }
+        items.extend(inventory.reports.iter().map(|report| FleetItem {
+            context: &member.context,
+            item: LockItem::new(report),
+        }));
         warnings.extend(
             inventory
                 .notices
                 .iter()
-                .map(|w| Value::String(format!("context {}: {w}", member.context))),
+                .map(|w| format!("context {}: {w}", member.context)),
         );
     }
-    let clusters: Vec<ClusterEntry> = members
-        .iter()
-        .map(|m| ClusterEntry {
-            context: m.context.clone(),
-            server: m.server.clone(),
-            server_time: m.server_time,
-            error: m.error(),
-        })
-        .collect();
-    Ok(serde_json::json!({
-        "apiVersion": render::API_VERSION,
-        "kind": "LockList",
-        "serverTime": latest.unwrap_or_else(Timestamp::now),
-        "warnings": warnings,
-        "items": items,
-        "clusters": clusters,
-    }))
+    FleetList {
+        api_version: render::API_VERSION,
+        kind: "LockList",
+        server_time: latest.unwrap_or_else(Timestamp::now),
+        warnings,
+        items,
+        clusters: members
+            .iter()
+            .map(|m| ClusterEntry {
+                context: m.context.clone(),
+                server: m.server.clone(),
+                server_time: m.server_time,
+                error: m.error(),
+            })
+            .collect(),
+    }
 }

@@ -229,7 +229,7 @@ pub struct LockList {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LockItem {
+pub struct LockItem {
     kind: &'static str,
     namespace: String,
     name: String,
@@ -280,7 +280,7 @@ impl LockList {
 }
 
 impl LockItem {
-    fn new(report: &LockReport) -> Self {
+    pub fn new(report: &LockReport) -> Self {
         let lock = &report.lock;
         let holder_pod = match &report.holder_pod {
             None | Some(HolderPod::Unmapped) => None,
