@@ -13,6 +13,8 @@ pub enum ExitCode {
     Usage = 2,
     /// kubeconfig, connection, TLS, auth, RBAC, unreadable input, object not found.
     Environment = 3,
+    /// `release` stopped by Ctrl-C (SIGINT) between two steps; 128 + SIGINT, as shells report.
+    Interrupted = 130,
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -45,6 +47,9 @@ pub enum Error {
     /// Writing our own output failed (other than a closed pipe, which is not an error).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
+    /// Ctrl-C (SIGINT) stopped a command between two steps; the message says what was done.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -61,6 +66,7 @@ impl Error {
             Error::Usage(_) => ExitCode::Usage,
             Error::Environment(_) | Error::Api { .. } | Error::Output(_) => ExitCode::Environment,
             Error::Refused(_) => ExitCode::Failure,
+            Error::Interrupted(_) => ExitCode::Interrupted,
         }
     }
 

@@ -16,6 +16,9 @@ use crate::lock::read;
 use crate::lock::store::{self, LockAddress, LockObject, Waited};
 use crate::options::Options;
 use crate::render::{ExpiryText, HolderPodText, Palette};
+use progress::Progress;
+
+mod progress;
 
 /// A conflicting write is re-read and re-decided at most this often.
 const CONFLICT_RETRIES: usize = 3;
@@ -34,6 +37,23 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
         namespace: cluster.namespace(given),
         name: args.name.clone(),
     };
+    let progress = Progress::new(&at);
+    let outcome = {
+        let work = std::pin::pin!(release(args, options, &cluster, &at, &progress, out));
+        progress::interruptible(work, &progress).await
+    };
+    outcome.map_err(|err| progress.explain(err))
+}
+
+/// Reads, decides, confirms and carries out the release, re-deciding after a conflict.
+async fn release(
+    args: &ReleaseArgs,
+    options: &Options,
+    cluster: &Cluster,
+    at: &LockAddress,
+    progress: &Progress,
+    out: &mut impl Write,
+) -> Result<()> {
     let request = Request {
         evict: args.evict,
         force: args.force,
@@ -43,8 +63,8 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
     };
     let started = Instant::now();
     for _ in 0..CONFLICT_RETRIES {
-        let (object, lock) = store::read(&cluster, &at).await?;
-        let (report, withheld) = read::report(&cluster, lock).await?;
+        let (object, lock) = store::read(cluster, at).await?;
+        let (report, withheld) = read::report(cluster, lock).await?;
         // Judged as unmapped, which never frees a live lock without --force; say why.
         if let Some(notice) = withheld {
             options.palette.warn(&notice);
@@ -52,8 +72,7 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
         writeln!(out, "{}", describe(&report, cluster.server_now()))?;
         let mut request = request.clone();
         if let (Some(_), Some(strategy)) = (&request.to, &report.lock.strategy) {
-            request.candidates = match read::candidates_of(&cluster, &at.namespace, &at.name).await
-            {
+            request.candidates = match read::candidates_of(cluster, &at.namespace, &at.name).await {
                 Ok(found) => found,
                 // A third party's strategy may run where LeaseCandidates are not served.
                 Err(err)
@@ -79,8 +98,8 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
             writeln!(out, "--dry-run: nothing changed")?;
             return Ok(());
         }
-        confirm(args.yes, &planned)?;
-        let freed_at = match apply(&cluster, &object, &step, options.palette, out).await {
+        confirm(args.yes, &planned).await?;
+        let freed_at = match apply(cluster, &object, &step, progress, options.palette, out).await {
             Ok(at) => at,
             Err(err) if err.is_conflict() => {
                 writeln!(
@@ -94,10 +113,14 @@ pub async fn run(args: &ReleaseArgs, options: &Options, out: &mut impl Write) ->
         if args.no_wait {
             return Ok(());
         }
+        progress.next(&match &args.to {
+            Some(to) => format!("waiting for {to} to take the lock"),
+            None => "waiting for a new leader".to_string(),
+        });
         let waited =
-            store::wait_for_new_holder(&cluster, &at, &old_holder, started + args.wait).await?;
+            store::wait_for_new_holder(cluster, at, &old_holder, started + args.wait).await?;
         report_new_leader(waited, freed_at, started, args.wait, out)?;
-        return check_requested(&cluster, &at, args.to.as_deref()).await;
+        return check_requested(cluster, at, args.to.as_deref()).await;
     }
     Err(Error::Refused(format!(
         "the lock kept changing under us ({CONFLICT_RETRIES} conflicts): nothing overwritten; try again"
@@ -142,8 +165,9 @@ fn describe_step(step: &Step, object: &LockObject, now: Timestamp) -> String {
     }
 }
 
-/// Mutations need a yes: typed on a terminal, or `-y` without one.
-fn confirm(yes: bool, planned: &str) -> Result<()> {
+/// Mutations need a yes: typed on a terminal, or `-y` without one. The answer is read on its
+/// own thread so that Ctrl-C at the prompt is seen (and exits 130 with nothing changed).
+async fn confirm(yes: bool, planned: &str) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -154,9 +178,15 @@ fn confirm(yes: bool, planned: &str) -> Result<()> {
         ));
     }
     eprint!("{planned}\nProceed? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
+    let (tx, rx) = futures::channel::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let read = std::io::stdin().read_line(&mut answer).map(|_| answer);
+        let _ = tx.send(read);
+    });
+    let answer = rx
+        .await
+        .map_err(|_| Error::env("cannot read the answer"))?
         .map_err(|e| Error::env(format!("cannot read the answer: {e}")))?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
         Ok(())
@@ -165,47 +195,84 @@ fn confirm(yes: bool, planned: &str) -> Result<()> {
     }
 }
 
-/// Carries out the step; returns the server time from which "no leader" is counted.
+/// Carries out the step; returns the server time from which "no leader" is counted. Each
+/// write is marked on `progress` while it is on the wire and recorded once answered.
 async fn apply(
     cluster: &Cluster,
     object: &LockObject,
     step: &Step,
+    progress: &Progress,
     palette: Palette,
     out: &mut impl Write,
 ) -> Result<Timestamp> {
+    let rv = object.resource_version();
     match step {
-        Step::Free(_) => {
-            store::write(cluster, &object.with_holder(cluster.server_now(), "")).await?;
+        Step::Free(_) | Step::ForceFree(_) => {
+            if let Step::ForceFree(warning) = step {
+                palette.warn(warning);
+            }
+            progress
+                .write(
+                    &format!("free the lock (resourceVersion {rv})"),
+                    store::write(cluster, &object.with_holder(cluster.server_now(), "")),
+                )
+                .await?;
+            progress.done("freed the lock");
             writeln!(out, "freed the lock")?;
-        }
-        Step::ForceFree(warning) => {
-            palette.warn(warning);
-            store::write(cluster, &object.with_holder(cluster.server_now(), "")).await?;
-            writeln!(out, "freed the lock (forced)")?;
         }
         Step::ForceHolder { holder, warning } => {
             palette.warn(warning);
-            store::write(cluster, &object.with_holder(cluster.server_now(), holder)).await?;
+            progress
+                .write(
+                    &format!("write {holder} as holder (resourceVersion {rv})"),
+                    store::write(cluster, &object.with_holder(cluster.server_now(), holder)),
+                )
+                .await?;
+            progress.done(&format!("wrote {holder} as holder"));
             writeln!(out, "wrote {holder} as holder (forced)")?;
         }
         Step::Prefer(to) => {
             let preferring = object
                 .with_preferred_holder(to)
                 .ok_or_else(|| Error::Refused("preferredHolder exists only on Leases".into()))?;
-            store::write(cluster, &preferring).await?;
+            progress
+                .write(
+                    &format!("set preferredHolder to {to} (resourceVersion {rv})"),
+                    store::write(cluster, &preferring),
+                )
+                .await?;
+            progress.done(&format!("set preferredHolder to {to}"));
             writeln!(out, "set preferredHolder to {to}")?;
         }
         Step::Evict { namespace, pod } => {
-            store::evict(cluster, namespace, pod).await?;
+            progress
+                .write(
+                    &format!("evict pod {namespace}/{pod}"),
+                    store::evict(cluster, namespace, pod),
+                )
+                .await?;
+            progress.done(&format!("evicted pod {namespace}/{pod}"));
+            progress.next(&format!(
+                "waiting for pod {namespace}/{pod} to be gone, then freeing the lock if it still names it"
+            ));
             writeln!(
                 out,
                 "evicted pod {namespace}/{pod}; waiting for it to be gone"
             )?;
             store::wait_pod_gone(cluster, namespace, pod).await?;
+            progress.done(&format!("pod {namespace}/{pod} is gone"));
+            progress.next("freeing the lock if it still names the evicted pod");
             writeln!(out, "pod {namespace}/{pod} is gone")?;
             let freed_at = cluster.server_now();
             // Free the lock if the evicted leader did not release it on its way out.
-            if store::free_if_still_held(cluster, object).await? {
+            let freed = progress
+                .write(
+                    "free the lock if it still names the evicted pod (resourceVersion checked)",
+                    store::free_if_still_held(cluster, object),
+                )
+                .await?;
+            if freed {
+                progress.done("freed the lock it still held");
                 writeln!(out, "freed the lock it still held")?;
             }
             return Ok(freed_at);
