@@ -491,3 +491,53 @@ fn evict_under_overlapping_pdbs_reports_the_api_servers_500_in_one_line() {
     assert_eviction_changed_nothing(c, &ns, &before, &pods[0]);
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn two_releases_at_once_one_writes_the_other_sees_the_conflict_and_reports_what_it_found() {
+    use std::io::Write;
+    let c = cluster();
+    let ns = c.namespace("release-race");
+    // An expired lease of a pod that never existed: both processes plan to free it.
+    c.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
+    ));
+    let args = ["release", "lock", "-n", &ns, "--no-wait"];
+    let (mut first, first_screen) = c.singleton_on_terminal(&args);
+    let (mut second, second_screen) = c.singleton_on_terminal(&args);
+    for screen in [&first_screen, &second_screen] {
+        assert!(
+            eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
+            "no prompt: {}",
+            screen.lock().unwrap()
+        );
+    }
+    // Both have read the same resourceVersion and hold the same plan; confirm one, then the other.
+    first.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    assert_eq!(
+        first.wait().unwrap().code(),
+        Some(0),
+        "{}",
+        first_screen.lock().unwrap()
+    );
+    let freed = lease_json(c, &ns, "lock");
+    second.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    let status = second.wait().unwrap();
+    let first_text = first_screen.lock().unwrap().clone();
+    let second_text = second_screen.lock().unwrap().clone();
+    assert!(first_text.contains("freed the lock"), "{first_text}");
+    assert!(!first_text.contains("409"), "{first_text}");
+    assert_eq!(status.code(), Some(0), "{second_text}");
+    assert!(second_text.contains("409 Conflict"), "{second_text}");
+    assert!(
+        second_text.contains("holder <none>")
+            && second_text.contains("already released (no holder)"),
+        "the loser must re-read and report the freed lock: {second_text}"
+    );
+    assert!(!second_text.contains("freed the lock"), "{second_text}");
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        freed["metadata"]["resourceVersion"],
+        "the second release wrote too"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
