@@ -541,3 +541,54 @@ fn two_releases_at_once_one_writes_the_other_sees_the_conflict_and_reports_what_
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn ctrl_c_during_the_wait_exits_130_saying_what_was_done_and_what_was_not() {
+    let c = cluster();
+    let ns = c.namespace("release-sigint");
+    // An expired lease nobody else wants: release frees it, then waits for a leader in vain.
+    c.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
+    ));
+    let child = c
+        .singleton_command(&["release", "lock", "-n", &ns, "-y", "--wait", "5m"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(30, || lease_json(c, &ns, "lock")["spec"]["holderIdentity"]
+            .as_str()
+            .is_none_or(str::is_empty)),
+        "the lease was never freed"
+    );
+    let freed = lease_json(c, &ns, "lock");
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("freed the lock"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "interrupted (Ctrl-C): done: freed the lock; not done: waiting for a new leader"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        freed["metadata"]["resourceVersion"],
+        "nothing may change after Ctrl-C"
+    );
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}
