@@ -7,6 +7,15 @@
 #   cluster.sh down         stop every process the cluster started and delete its state
 #   cluster.sh kubeconfig   print the kubeconfig path
 #   cluster.sh env          print KUBECONFIG=, KUBE_BIN= (kubectl & co) and LEPEER= for test harnesses
+#   cluster.sh stop C       stop one component C of the cluster (SIGTERM, SIGKILL after 5s)
+#   cluster.sh kill C       SIGKILL one component, as a crash would
+#   cluster.sh start C      start a stopped component again, exactly as `up` started it (same
+#                           binary, flags, ports, certificates and etcd data), and wait for it
+#   cluster.sh restart C    stop, then start
+#   cluster.sh ps           each component's pid, or "stopped"
+#                           C: apiserver, controller-manager, scheduler, etcd, kwok (or the full
+#                           kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller)
+#   `up` on a running cluster starts again any component that died (e.g. the controller-manager).
 #
 # Everything is built with `go build` from the Go module proxy, pinned by go.mod/go.sum beside
 # this script, into $KUBECTL_SINGLETON_CACHE (default ~/.cache/kubectl-singleton), keyed by the
@@ -192,6 +201,12 @@ cmd_up() {
       die "kwokctl could not start the cluster; logs: kwokctl logs --name $CLUSTER_NAME <component> (KWOK_WORKDIR=$KWOK_WORKDIR)"
     wait_for 120 "the API server" healthy
     log "control plane ready in $((SECONDS - started))s"
+  else
+    # A running cluster whose controller-manager, scheduler or kwok died gets them back.
+    local c
+    for c in kube-controller-manager kube-scheduler kwok-controller; do
+      component_running "$c" || start_component "$c"
+    done
   fi
   create_nodes
   wait_for 120 "$NODE_COUNT kwok nodes to be Ready" nodes_ready
@@ -211,8 +226,143 @@ cmd_down() {
   fi
 }
 
+# --- one component at a time -------------------------------------------------------------
+# kwokctl can only start or stop a whole cluster, so one component is run here exactly as
+# kwokctl runs it: the binary, args and workDir it recorded in the cluster's kwok.yaml, output
+# appended to logs/NAME.log, its pid in pids/NAME.pid (which `kwokctl delete cluster` reads, so
+# `down` still stops a restarted component).
+
+cluster_dir() { echo "$KWOK_WORKDIR/clusters/$CLUSTER_NAME"; }
+
+component_name() { # the short or full name of a component -> kwokctl's name for it
+  case "$1" in
+    apiserver | kube-apiserver) echo kube-apiserver ;;
+    controller-manager | kube-controller-manager) echo kube-controller-manager ;;
+    scheduler | kube-scheduler) echo kube-scheduler ;;
+    etcd) echo etcd ;;
+    kwok | kwok-controller) echo kwok-controller ;;
+    *) die "unknown component '$1' (apiserver, controller-manager, scheduler, etcd, kwok)" ;;
+  esac
+}
+
+# component_field NAME FIELD: binary or workDir of a component; component_args NAME: its args,
+# one per line. Read from the kwok.yaml kwokctl wrote (its own fixed layout: a list of
+# components, two-space keys, args as a plain list).
+component_field() {
+  awk -v want="$1" -v field="$2" '
+    /^- / { inside = 0; name = ""; value = "" ; sub(/^- /, "  ") }
+    /^  [A-Za-z]+:/ { key = $1; sub(/:$/, "", key); rest = $0; sub(/^  [A-Za-z]+: ?/, "", rest)
+      if (key == "name") name = rest; if (key == field) value = rest
+      if (name == want && value != "") { print value; exit } }
+  ' "$(cluster_dir)/kwok.yaml"
+}
+
+component_args() {
+  awk -v want="$1" '
+    function flush() { if (name == want) { printf "%s", out; found = 1 } out = ""; name = "" }
+    /^- / { flush(); sub(/^- /, "  ") }
+    /^[^ -]/ { flush(); next }
+    /^  [A-Za-z]+:/ { key = $1; sub(/:$/, "", key)
+      if (key == "name") { name = $0; sub(/^  name: /, "", name) } next }
+    /^  - / && key == "args" { v = $0; sub(/^  - /, "", v)
+      if (v ~ /^'\''.*'\''$/) { v = substr(v, 2, length(v) - 2); gsub(/'\'''\''/, "'\''", v) }
+      else if (v ~ /^".*"$/) { v = substr(v, 2, length(v) - 2) }
+      out = out v "\n" }
+    END { flush(); exit found ? 0 : 1 }
+  ' "$(cluster_dir)/kwok.yaml"
+}
+
+component_pid() { cat "$(cluster_dir)/pids/$1.pid" 2>/dev/null || true; }
+
+component_running() { # the pid file names a live process running this component's binary
+  local pid binary
+  pid=$(component_pid "$1")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  binary=$(component_field "$1" binary)
+  [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -1)" = "$binary" ]
+}
+
+stop_component() { # stop_component NAME SIGNAL
+  local name=$1 signal=$2 pid deadline
+  if ! component_running "$name"; then
+    log "$name of $CLUSTER_NAME is not running"
+    return 0
+  fi
+  pid=$(component_pid "$name")
+  kill -s "$signal" "$pid"
+  # The API server stops listening at once on SIGTERM but can linger on open watches.
+  deadline=$((SECONDS + 5))
+  while [ -e "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$name (pid $pid) still running 5s after SIG$signal: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      deadline=$((SECONDS + 15))
+      signal=KILL
+    fi
+    sleep 0.1
+  done
+  log "stopped $name of $CLUSTER_NAME (pid $pid, SIG$signal)"
+}
+
+start_component() {
+  local name=$1 dir binary workdir pid
+  dir=$(cluster_dir)
+  [ -f "$dir/kwok.yaml" ] || die "no cluster $CLUSTER_NAME (run: cluster.sh up)"
+  if component_running "$name"; then
+    log "$name of $CLUSTER_NAME is already running (pid $(component_pid "$name"))"
+    return 0
+  fi
+  binary=$(component_field "$name" binary)
+  workdir=$(component_field "$name" workDir)
+  [ -x "$binary" ] && [ -d "$workdir" ] || die "kwok.yaml of $CLUSTER_NAME names no runnable $name"
+  local args=()
+  mapfile -t args < <(component_args "$name") || die "kwok.yaml of $CLUSTER_NAME has no args for $name"
+  # Detached like kwokctl's own daemons: its own session, no terminal, none of our locks.
+  (cd "$workdir" && exec setsid "$binary" "${args[@]}" </dev/null >>"$dir/logs/$name.log" 2>&1 8>&- 9>&-) &
+  pid=$!
+  echo "$pid" >"$dir/pids/$name.pid"
+  sleep 0.5
+  [ -e "/proc/$pid" ] || die "$name exited at once; see $dir/logs/$name.log"
+  case "$name" in
+    kube-apiserver) wait_for 90 "the API server to be ready again" healthy ;;
+    etcd) sleep 1 ;;
+  esac
+  log "started $name of $CLUSTER_NAME (pid $pid)"
+  if [ "$name" = kube-apiserver ]; then
+    # An outage longer than their renewDeadline (10s) makes the controller-manager and the
+    # scheduler exit ("leaderelection lost"), as on a real node where the kubelet restarts them.
+    local c
+    for c in kube-controller-manager kube-scheduler; do
+      component_running "$c" || start_component "$c"
+    done
+  fi
+}
+
+cmd_component() { # cmd_component stop|kill|start|restart C
+  local action=$1 name
+  [ -n "${2:-}" ] || die "usage: cluster.sh $action apiserver|controller-manager|scheduler|etcd|kwok"
+  name=$(component_name "$2")
+  [ -f "$(cluster_dir)/kwok.yaml" ] || die "no cluster $CLUSTER_NAME (run: cluster.sh up)"
+  case "$action" in
+    stop) stop_component "$name" TERM ;;
+    kill) stop_component "$name" KILL ;;
+    start) start_component "$name" ;;
+    restart) stop_component "$name" TERM && start_component "$name" ;;
+  esac
+}
+
+cmd_ps() {
+  local c
+  [ -f "$(cluster_dir)/kwok.yaml" ] || die "no cluster $CLUSTER_NAME"
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-controller; do
+    if component_running "$c"; then echo "$c $(component_pid "$c")"; else echo "$c stopped"; fi
+  done
+}
+
 case "${1:-}" in
   build) cmd_build ;;
+  stop | kill | start | restart) cmd_component "$1" "${2:-}" ;;
+  ps) cmd_ps ;;
   up) cmd_up ;;
   down) cmd_down ;;
   kubeconfig) kubeconfig_path ;;
@@ -221,5 +371,5 @@ case "${1:-}" in
     echo "KUBE_BIN=$(bin_dir)"
     echo "LEPEER=$(peer_dir)/lepeer"
     ;;
-  *) echo "usage: $0 build|up|down|kubeconfig|env" >&2; exit 2 ;;
+  *) echo "usage: $0 build|up|down|kubeconfig|env|ps|stop C|kill C|start C|restart C" >&2; exit 2 ;;
 esac
