@@ -11,6 +11,8 @@ pub mod release;
 pub mod scaffold;
 pub mod status;
 mod status_fleet;
+mod status_fleet_watch;
 mod status_shards;
+mod status_shards_fleet;
 mod status_shards_watch;
 mod status_view;

@@ -21,16 +21,11 @@ use crate::options::{Namespaces, Options, StatusFormat};
 use crate::render::{self, Palette};
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
-    if options.fleet.is_fleet() {
-        if args.shards.is_some() {
-            return Err(Error::usage(
-                "status --shards reads one context: pass a single --context",
-            ));
-        }
-        return status_fleet::run(args, options, out).await;
-    }
     if let Some(family) = &args.shards {
         return status_shards::run(args, family.as_deref(), options, out).await;
+    }
+    if options.fleet.is_fleet() {
+        return status_fleet::run(args, options, out).await;
     }
     if args.family.is_some() {
         return Err(Error::usage(

@@ -1,7 +1,8 @@
 //! `status` over a fleet (`--context a,b`, `--all-contexts`, `--context-regex`): every cluster
 //! read on its own connection at once, then one table with a first CONTEXT column, one summary
 //! line per cluster and one for the fleet; `-o json|yaml` is one `LockList` whose items carry
-//! their `context` and whose `clusters` list says what each cluster answered.
+//! their `context` and whose `clusters` list says what each cluster answered. With `-w`, one
+//! merged stream of change lines follows (`status_fleet_watch`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -10,8 +11,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::commands::status_fleet_watch;
 use crate::commands::status_view::{self, LockItem};
 use crate::error::{Error, Result};
+use crate::kube::Cluster;
 use crate::kube::fleet::{self, Member};
 use crate::kube::kubeconfig;
 use crate::lock::read::{self, Inventory, Scope};
@@ -20,9 +23,14 @@ use crate::render::{self, TableCell};
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     let format = options.output.status()?;
-    if args.watch {
+    if args.family.is_some() {
         return Err(Error::usage(
-            "status --watch reads one context: fleets (--context a,b, --all-contexts, --context-regex) are not followed yet",
+            "--family groups leases into shard families: use it with --shards",
+        ));
+    }
+    if args.watch && matches!(format, StatusFormat::Yaml | StatusFormat::Name) {
+        return Err(Error::usage(
+            "status --watch prints a table or, with -o json, one JSON object per line",
         ));
     }
     let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
@@ -42,14 +50,14 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
                     all_leases: args.all_leases,
                 };
                 let inventory = read::gather(&cluster, scope).await?;
-                Ok((namespace, inventory))
+                Ok((cluster, namespace, inventory))
             }
         },
     )
     .await;
 
     for member in &members {
-        if let Ok((_, inventory)) = &member.outcome {
+        if let Ok((_, _, inventory)) = &member.outcome {
             for notice in &inventory.notices {
                 options
                     .palette
@@ -57,13 +65,34 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
             }
         }
     }
+    if args.watch {
+        let json = format == StatusFormat::Json;
+        if json {
+            serde_json::to_writer(&mut *out, &document(&members))
+                .map_err(|e| Error::Output(e.into()))?;
+            out.write_all(b"\n")?;
+        } else {
+            let wide = format == StatusFormat::Wide;
+            let all_namespaces = options.namespaces == crate::options::Namespaces::All;
+            out.write_all(table(&members, all_namespaces, wide, options).as_bytes())?;
+            out.write_all(summary(&members).as_bytes())?;
+        }
+        out.flush()?;
+        let scope = Scope {
+            namespace: None,
+            name: args.name.as_deref(),
+            selector: args.selector.as_deref(),
+            all_leases: args.all_leases,
+        };
+        return status_fleet_watch::follow(members, scope, json, options.palette, out).await;
+    }
     match format {
         StatusFormat::Json | StatusFormat::Yaml => {
             render::document(&document(&members), format == StatusFormat::Yaml, out)?
         }
         StatusFormat::Name => {
             for member in &members {
-                if let Ok((_, inventory)) = &member.outcome {
+                if let Ok((_, _, inventory)) = &member.outcome {
                     for report in &inventory.reports {
                         let lock = &report.lock;
                         writeln!(
@@ -89,13 +118,15 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
     fleet::failures(&members)
 }
 
-type Read = (Option<String>, Inventory);
+/// One cluster's read: its connection (kept for `-w`), the namespace it was read in (`None`:
+/// all), and what it held.
+pub(super) type Read = (Cluster, Option<String>, Inventory);
 
 fn table(members: &[Member<Read>], all_namespaces: bool, wide: bool, options: &Options) -> String {
     let mut headers = vec!["context"];
     let mut rows: Vec<Vec<TableCell>> = Vec::new();
     for member in members {
-        let Ok((_, inventory)) = &member.outcome else {
+        let Ok((_, _, inventory)) = &member.outcome else {
             continue;
         };
         let (h, r) = status_view::table_parts(inventory, all_namespaces, wide);
@@ -122,7 +153,7 @@ fn summary(members: &[Member<Read>]) -> String {
     let mut read_ok = 0;
     for member in members {
         match &member.outcome {
-            Ok((namespace, inventory)) => {
+            Ok((_, namespace, inventory)) => {
                 read_ok += 1;
                 let mut states: BTreeMap<&str, usize> = BTreeMap::new();
                 for report in &inventory.reports {
@@ -186,13 +217,27 @@ struct FleetItem<'a> {
     item: LockItem,
 }
 
+/// What one context answered: a fleet document's `clusters` list.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ClusterEntry {
+pub(super) struct ClusterEntry {
     context: String,
     server: Option<String>,
     server_time: Option<Timestamp>,
     error: Option<String>,
+}
+
+/// Every context of the fleet, in the order read.
+pub(super) fn clusters<T>(members: &[Member<T>]) -> Vec<ClusterEntry> {
+    members
+        .iter()
+        .map(|m| ClusterEntry {
+            context: m.context.clone(),
+            server: m.server.clone(),
+            server_time: m.server_time,
+            error: m.error(),
+        })
+        .collect()
 }
 
 /// One `LockList` for the whole fleet: items and warnings carry their context, `serverTime` is
@@ -202,7 +247,7 @@ fn document(members: &[Member<Read>]) -> FleetList<'_> {
     let mut warnings = Vec::new();
     let mut latest: Option<Timestamp> = None;
     for member in members {
-        let Ok((_, inventory)) = &member.outcome else {
+        let Ok((_, _, inventory)) = &member.outcome else {
             continue;
         };
         latest = latest.max(Some(inventory.now));
@@ -223,14 +268,6 @@ fn document(members: &[Member<Read>]) -> FleetList<'_> {
         server_time: latest.unwrap_or_else(Timestamp::now),
         warnings,
         items,
-        clusters: members
-            .iter()
-            .map(|m| ClusterEntry {
-                context: m.context.clone(),
-                server: m.server.clone(),
-                server_time: m.server_time,
-                error: m.error(),
-            })
-            .collect(),
+        clusters: clusters(members),
     }
 }

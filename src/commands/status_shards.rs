@@ -9,12 +9,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::commands::status_fleet::ClusterEntry;
+use crate::commands::status_shards_fleet;
 use crate::commands::status_shards_watch::{Shards, follow};
 use crate::error::{Error, Result};
 use crate::kube;
 use crate::lock::family::{self, FamilyReport, Health, Pattern};
 use crate::lock::model::{LeaderLock, LockReport, State};
-use crate::lock::read::{self, Scope};
+use crate::lock::read::{self, Inventory, Scope};
 use crate::lock::watch;
 use crate::options::{Options, StatusFormat};
 use crate::render::{self, ExpiryText, HolderPodText, TableCell, Tone};
@@ -48,6 +50,9 @@ pub async fn run(
             })
         })
         .transpose()?;
+    if options.fleet.is_fleet() {
+        return status_shards_fleet::run(args, wanted, regex, format, options, out).await;
+    }
     let cluster = kube::connect(&options.cluster).await?;
     let namespace = cluster.scope(&options.namespaces);
     let scope = Scope {
@@ -59,26 +64,12 @@ pub async fn run(
     for notice in &inventory.notices {
         options.palette.warn(notice);
     }
-    let locks: Vec<LeaderLock> = inventory.reports.iter().map(|r| r.lock.clone()).collect();
-    let mut families: Vec<FamilyReport<'_>> = family::detect(&locks, regex.as_ref())
-        .into_iter()
-        .filter(|f| wanted.is_none_or(|w| f.is_named(w)))
-        .map(|f| FamilyReport::judge(f, &inventory.reports))
-        .collect();
+    let (locks, families) = families(&inventory, regex.as_ref(), wanted);
     if let Some(wanted) = wanted
         && families.is_empty()
     {
-        return Err(Error::env(format!(
-            "no lease family {wanted:?} {}: `kubectl singleton status --shards` lists them",
-            match &namespace {
-                Some(ns) => format!("in namespace {ns}"),
-                None => "in any namespace".to_string(),
-            }
-        )));
+        return Err(no_family(wanted, namespace.as_deref(), ""));
     }
-    families.sort_by(|a, b| {
-        (&a.family.namespace, &a.family.name).cmp(&(&b.family.namespace, &b.family.name))
-    });
     let now = inventory.now;
     let all_namespaces = namespace.is_none();
     let json = format == StatusFormat::Json;
@@ -99,7 +90,10 @@ pub async fn run(
             );
         }
         _ if wanted.is_some() => {
-            let text: Vec<String> = families.iter().map(|f| detail(f, now, options)).collect();
+            let text: Vec<String> = families
+                .iter()
+                .map(|f| detail(f, now, None, options))
+                .collect();
             out.write_all(text.join("\n").as_bytes())?;
         }
         _ if families.is_empty() => match &namespace {
@@ -122,6 +116,36 @@ pub async fn run(
     };
     drop(families);
     follow(&cluster, scope, &inventory.withheld, shards, json, out).await
+}
+
+/// The families among an inventory's locks (only `wanted` when given), sorted by namespace and
+/// name, judged against the inventory's reports; and the locks they were detected in.
+pub(super) fn families<'r>(
+    inventory: &'r Inventory,
+    regex: Option<&regex::Regex>,
+    wanted: Option<&str>,
+) -> (Vec<LeaderLock>, Vec<FamilyReport<'r>>) {
+    let locks: Vec<LeaderLock> = inventory.reports.iter().map(|r| r.lock.clone()).collect();
+    let mut families: Vec<FamilyReport<'r>> = family::detect(&locks, regex)
+        .into_iter()
+        .filter(|f| wanted.is_none_or(|w| f.is_named(w)))
+        .map(|f| FamilyReport::judge(f, &inventory.reports))
+        .collect();
+    families.sort_by(|a, b| {
+        (&a.family.namespace, &a.family.name).cmp(&(&b.family.namespace, &b.family.name))
+    });
+    (locks, families)
+}
+
+/// `FAMILY` was not found; `where_else` adds where else it was looked for (a fleet's clusters).
+pub(super) fn no_family(wanted: &str, namespace: Option<&str>, where_else: &str) -> Error {
+    Error::env(format!(
+        "no lease family {wanted:?} {}{where_else}: `kubectl singleton status --shards` lists them",
+        match namespace {
+            Some(ns) => format!("in namespace {ns}"),
+            None => "in any namespace".to_string(),
+        }
+    ))
 }
 
 fn leaderless_names(f: &FamilyReport<'_>) -> String {
@@ -169,6 +193,16 @@ fn table(
     wide: bool,
     options: &Options,
 ) -> String {
+    let (headers, rows) = table_parts(families, all_namespaces, wide);
+    render::table(&headers, rows, options.no_headers, options.palette)
+}
+
+/// The family table's headers and rows, before rendering (a fleet prefixes a CONTEXT column).
+pub(super) fn table_parts(
+    families: &[FamilyReport<'_>],
+    all_namespaces: bool,
+    wide: bool,
+) -> (Vec<&'static str>, Vec<Vec<TableCell>>) {
     let mut headers = Vec::new();
     if all_namespaces {
         headers.push("namespace");
@@ -216,7 +250,7 @@ fn table(
             row
         })
         .collect();
-    render::table(&headers, rows, options.no_headers, options.palette)
+    (headers, rows)
 }
 
 fn shard_state(report: &LockReport) -> TableCell {
@@ -227,14 +261,20 @@ fn shard_state(report: &LockReport) -> TableCell {
     TableCell::toned(report.state.as_str(), tone)
 }
 
-/// `status --shards FAMILY`: the family's summary, then one row per shard (missing ones too).
-fn detail(f: &FamilyReport<'_>, now: Timestamp, options: &Options) -> String {
+/// `status --shards FAMILY`: the family's summary (led by its context in a fleet), then one row
+/// per shard (missing ones too).
+pub(super) fn detail(
+    f: &FamilyReport<'_>,
+    now: Timestamp,
+    context: Option<&str>,
+    options: &Options,
+) -> String {
     let holders: Vec<String> = f
         .per_holder
         .iter()
         .map(|(h, n)| format!("{h} ({n})"))
         .collect();
-    let fields = [
+    let mut fields = vec![
         ("Family", f.family.name.clone()),
         ("Namespace", f.family.namespace.clone()),
         ("Pattern", f.family.pattern.as_str().to_string()),
@@ -249,6 +289,9 @@ fn detail(f: &FamilyReport<'_>, now: Timestamp, options: &Options) -> String {
             },
         ),
     ];
+    if let Some(context) = context {
+        fields.insert(0, ("Context", context.to_string()));
+    }
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
     let mut text: String = fields
         .iter()
@@ -311,20 +354,27 @@ fn detail(f: &FamilyReport<'_>, now: Timestamp, options: &Options) -> String {
 }
 
 /// `-o json|yaml` schema, `kind: LeaseFamilyList` (docs/shards.md; fields are only added).
+/// A fleet's adds `context` to each item and a `clusters` list; one cluster's has neither.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct FamilyList {
+pub(super) struct FamilyList {
     api_version: &'static str,
     kind: &'static str,
+    /// The API server's clock; in a fleet the latest of the clusters' (each item was judged by
+    /// its own cluster's).
     server_time: Timestamp,
     /// Parts of the view RBAC or the cluster withheld.
     warnings: Vec<String>,
     items: Vec<FamilyItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clusters: Option<Vec<ClusterEntry>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct FamilyItem {
+pub(super) struct FamilyItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
     namespace: String,
     family: String,
     pattern: Pattern,
@@ -362,31 +412,56 @@ impl FamilyList {
             warnings: warnings.to_vec(),
             items: families
                 .iter()
-                .map(|f| FamilyItem {
-                    namespace: f.family.namespace.clone(),
-                    family: f.family.name.clone(),
-                    pattern: f.family.pattern,
-                    state: f.health.as_str(),
-                    expected: f.expected,
-                    led: f.led,
-                    leaderless: f.leaderless().map(|r| r.lock.name.clone()).collect(),
-                    missing: f.missing.clone(),
-                    holders: f.per_holder.iter().cloned().collect(),
-                    most_per_holder: f.per_holder.first().map_or(0, |(_, n)| *n),
-                    shards: f
-                        .members
-                        .iter()
-                        .map(|(index, r)| ShardItem {
-                            index: *index,
-                            name: r.lock.name.clone(),
-                            holder_identity: r.lock.holder().map(str::to_string),
-                            state: r.state.as_str(),
-                            expiry: r.expiry.as_str(),
-                            expire_time: r.lock.expires_at(),
-                            leaderless_seconds: family::leaderless_for(r, now)
-                                .map(|d| d.as_secs().max(0)),
-                        })
-                        .collect(),
+                .map(|f| FamilyItem::new(f, now, None))
+                .collect(),
+            clusters: None,
+        }
+    }
+
+    /// A fleet's list: items already carry their context.
+    pub(super) fn fleet(
+        items: Vec<FamilyItem>,
+        now: Timestamp,
+        warnings: Vec<String>,
+        clusters: Vec<ClusterEntry>,
+    ) -> Self {
+        FamilyList {
+            api_version: render::API_VERSION,
+            kind: "LeaseFamilyList",
+            server_time: now,
+            warnings,
+            items,
+            clusters: Some(clusters),
+        }
+    }
+}
+
+impl FamilyItem {
+    /// One family as judged at `now` (its cluster's clock).
+    pub(super) fn new(f: &FamilyReport<'_>, now: Timestamp, context: Option<&str>) -> Self {
+        FamilyItem {
+            context: context.map(str::to_string),
+            namespace: f.family.namespace.clone(),
+            family: f.family.name.clone(),
+            pattern: f.family.pattern,
+            state: f.health.as_str(),
+            expected: f.expected,
+            led: f.led,
+            leaderless: f.leaderless().map(|r| r.lock.name.clone()).collect(),
+            missing: f.missing.clone(),
+            holders: f.per_holder.iter().cloned().collect(),
+            most_per_holder: f.per_holder.first().map_or(0, |(_, n)| *n),
+            shards: f
+                .members
+                .iter()
+                .map(|(index, r)| ShardItem {
+                    index: *index,
+                    name: r.lock.name.clone(),
+                    holder_identity: r.lock.holder().map(str::to_string),
+                    state: r.state.as_str(),
+                    expiry: r.expiry.as_str(),
+                    expire_time: r.lock.expires_at(),
+                    leaderless_seconds: family::leaderless_for(r, now).map(|d| d.as_secs().max(0)),
                 })
                 .collect(),
         }

@@ -25,11 +25,11 @@ pub(super) struct Shards {
 }
 
 /// (namespace, family, shard lease) → its leader, if it has a working one.
-type Leaders = BTreeMap<(String, String, String), Option<String>>;
+pub(super) type Leaders = BTreeMap<(String, String, String), Option<String>>;
 
 impl Shards {
     /// Each family member's leader at `now`: a holder whose lease has not expired.
-    fn leaders(&self, now: Timestamp) -> Leaders {
+    pub(super) fn leaders(&self, now: Timestamp) -> Leaders {
         let locks: Vec<LeaderLock> = self
             .locks
             .values()
@@ -60,7 +60,7 @@ impl Shards {
 /// One `-w -o json` line.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ShardEvent<'a> {
+pub(super) struct ShardEvent<'a> {
     time: Timestamp,
     namespace: &'a str,
     family: &'a str,
@@ -72,7 +72,11 @@ struct ShardEvent<'a> {
 }
 
 /// The change lines between two readings of the families' leaders.
-fn diff<'a>(before: &'a Leaders, after: &'a Leaders, now: Timestamp) -> Vec<ShardEvent<'a>> {
+pub(super) fn diff<'a>(
+    before: &'a Leaders,
+    after: &'a Leaders,
+    now: Timestamp,
+) -> Vec<ShardEvent<'a>> {
     let mut events = Vec::new();
     for (key, was) in before {
         let (namespace, family, shard) = key;
@@ -114,7 +118,7 @@ fn diff<'a>(before: &'a Leaders, after: &'a Leaders, now: Timestamp) -> Vec<Shar
     events
 }
 
-fn describe(e: &ShardEvent<'_>) -> String {
+pub(super) fn describe(e: &ShardEvent<'_>) -> String {
     let shard = format!("{}/{} shard {}", e.namespace, e.family, e.shard);
     match (e.event, e.holder, e.previous_holder) {
         ("gone", _, _) => format!("{shard}: lease deleted"),
