@@ -75,11 +75,10 @@ fn run(cli: Cli, out: &mut impl Write) -> Result<()> {
             Command::Release(_) => Some("release acts on one cluster"),
             Command::Scaffold(_) => Some("scaffold writes for one cluster"),
             Command::Exporter(_) => Some("the exporter serves one cluster"),
-            Command::Audit(_) => Some("audit reads one cluster (fleets are not audited yet)"),
-            Command::DrainCheck(_) => {
-                Some("drain-check reads one cluster (fleets are not checked yet)")
-            }
-            Command::Status(_) | Command::Completion(_) => None,
+            Command::Status(_)
+            | Command::Audit(_)
+            | Command::DrainCheck(_)
+            | Command::Completion(_) => None,
         };
         if let Some(why) = one_context {
             return Err(Error::usage(format!(

@@ -11,6 +11,7 @@ use crate::audit::objects::{Objects, Unreadable};
 use crate::audit::rules::Finding;
 use crate::audit::{elections, live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn};
+use crate::commands::{audit_fleet, audit_sarif};
 use crate::error::{Error, Result};
 use crate::k8s::ObjectRef;
 use crate::options::{AuditFormat, Options as Context};
@@ -20,69 +21,32 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     if let Some(AuditAction::Explain { rule }) = &args.action {
         return explain(rule.as_deref(), ctx, out);
     }
-    let format = ctx.output.audit()?;
-    let (objects, live, mut warnings) = if args.files.is_empty() {
-        let (view, requests) = read_live(ctx).await?;
-        let warnings = view.notices.clone();
-        (
-            view.objects,
-            Some((view.pods, view.locks, requests, view.elections)),
-            warnings,
-        )
-    } else {
-        (manifests::load(&args.files)?, None, Vec::new())
-    };
-    for unknown in &objects.unknown_versions {
-        let at = unknown
-            .origin
-            .as_ref()
-            .map(|o| format!("{}:{}: ", o.file, o.line))
-            .unwrap_or_default();
-        let name = match unknown.object.name.as_str() {
-            "" => "<unnamed>".to_string(),
-            name => format!("{name:?}"),
-        };
-        let version = match unknown.api_version.as_str() {
-            "" => "has no apiVersion".to_string(),
-            v => format!("has apiVersion {v}, which the audit cannot read"),
-        };
-        warnings.push(format!(
-            "{at}{} {name} {version}: not audited",
-            unknown.object.kind
-        ));
-    }
-    let judged = classify::classify(&objects, args.assume_singleton);
-    let mut findings = rules::check(&objects, &judged);
-    let not_applied = match &live {
-        Some((pods, locks, _, evidence)) => {
-            findings.extend(runtime::check(
-                &objects,
-                &judged,
-                pods,
-                &locks.reports,
-                locks.now,
+    if ctx.fleet.is_fleet() {
+        if !args.files.is_empty() {
+            return Err(Error::usage(
+                "audit -f judges files, not clusters: drop the list of contexts, --all-contexts or --context-regex",
             ));
-            findings.extend(elections::check(&elections::Inputs {
-                locks: &locks.reports,
-                pods,
-                evidence,
-                now: locks.now,
-            }));
-            pdb_status(&objects, &mut findings);
-            Vec::new()
         }
+        return audit_fleet::run(args, ctx, out).await;
+    }
+    let format = ctx.output.audit()?;
+    let (view, loaded) = if args.files.is_empty() {
+        (Some(read_live(ctx).await?), Objects::default())
+    } else {
+        (None, manifests::load(&args.files)?)
+    };
+    let objects = view.as_ref().map_or(&loaded, |v| &v.objects);
+    let mut warnings = view.as_ref().map_or_else(Vec::new, |v| v.notices.clone());
+    warnings.extend(unknown_versions(objects));
+    let Judgement {
+        findings,
+        workloads,
+    } = judge(objects, view.as_ref(), args.assume_singleton);
+    let not_applied = match &view {
+        Some(_) => Vec::new(),
         None => runtime_rules(),
     };
-    let workloads: Vec<WorkloadClass> = judged
-        .iter()
-        .map(|j| WorkloadClass {
-            object: &j.workload.reference,
-            class: j.class.class,
-            evidence: &j.class.evidence,
-        })
-        .collect();
     let objects_read = objects.count();
-    sort(&mut findings);
     for warning in &warnings {
         ctx.palette.warn(warning);
     }
@@ -91,14 +55,14 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
         objects_read,
         not_applied,
         warnings,
-        workloads,
+        &workloads,
         &objects.unreadable,
     );
     match format {
         AuditFormat::Json | AuditFormat::Yaml => {
             render::document(&report, format == AuditFormat::Yaml, out)?
         }
-        AuditFormat::Sarif => render::document(&sarif(&findings), false, out)?,
+        AuditFormat::Sarif => render::document(&audit_sarif::sarif(&findings), false, out)?,
         AuditFormat::Table => out.write_all(table(&findings, &report, ctx).as_bytes())?,
     }
     if let Some(last) = objects.unreadable.last() {
@@ -122,13 +86,24 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
             last.origin.file, last.origin.line, last.reason
         )));
     }
-    let threshold = match args.fail_on {
+    fail_on(&findings, args.fail_on, out)
+}
+
+/// Exit 1 when any finding is at or above `--fail-on`.
+pub(super) fn fail_on<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    fail_on: FailOn,
+    out: &mut impl Write,
+) -> Result<()> {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let failing = threshold.map_or(0, |t| findings.iter().filter(|f| f.severity >= t).count());
+    let failing = threshold.map_or(0, |t| {
+        findings.into_iter().filter(|f| f.severity >= t).count()
+    });
     if failing > 0 {
         out.flush()?;
         return Err(Error::Refused(format!(
@@ -139,13 +114,83 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
     Ok(())
 }
 
-/// Everything the live audit reads, and how many requests that took.
-async fn read_live(ctx: &Context) -> Result<(live::LiveView, u64)> {
+/// Everything the live audit reads.
+async fn read_live(ctx: &Context) -> Result<live::LiveView> {
     let cluster = crate::kube::connect(&ctx.cluster).await?;
     let namespace = cluster.scope(&ctx.namespaces);
     let view = live::read(&cluster, namespace.as_deref()).await?;
     tracing::info!("{} requests", cluster.request_count());
-    Ok((view, cluster.request_count()))
+    Ok(view)
+}
+
+/// Documents of an apiVersion the audit cannot read, one warning each.
+pub(super) fn unknown_versions(objects: &Objects) -> Vec<String> {
+    objects
+        .unknown_versions
+        .iter()
+        .map(|unknown| {
+            let at = unknown
+                .origin
+                .as_ref()
+                .map(|o| format!("{}:{}: ", o.file, o.line))
+                .unwrap_or_default();
+            let name = match unknown.object.name.as_str() {
+                "" => "<unnamed>".to_string(),
+                name => format!("{name:?}"),
+            };
+            let version = match unknown.api_version.as_str() {
+                "" => "has no apiVersion".to_string(),
+                v => format!("has apiVersion {v}, which the audit cannot read"),
+            };
+            format!("{at}{} {name} {version}: not audited", unknown.object.kind)
+        })
+        .collect()
+}
+
+/// What the rules found in one set of objects, sorted, and every workload's class.
+pub(super) struct Judgement {
+    pub findings: Vec<Finding>,
+    pub workloads: Vec<WorkloadClass>,
+}
+
+/// Runs the static rules over `objects` and, for a live cluster, the runtime and election
+/// rules over what it showed.
+pub(super) fn judge(
+    objects: &Objects,
+    view: Option<&live::LiveView>,
+    assume_singleton: bool,
+) -> Judgement {
+    let judged = classify::classify(objects, assume_singleton);
+    let mut findings = rules::check(objects, &judged);
+    if let Some(view) = view {
+        findings.extend(runtime::check(
+            objects,
+            &judged,
+            &view.pods,
+            &view.locks.reports,
+            view.locks.now,
+        ));
+        findings.extend(elections::check(&elections::Inputs {
+            locks: &view.locks.reports,
+            pods: &view.pods,
+            evidence: &view.elections,
+            now: view.locks.now,
+        }));
+        pdb_status(objects, &mut findings);
+    }
+    sort(&mut findings);
+    let workloads = judged
+        .iter()
+        .map(|j| WorkloadClass {
+            object: j.workload.reference.clone(),
+            class: j.class.class,
+            evidence: j.class.evidence.clone(),
+        })
+        .collect();
+    Judgement {
+        findings,
+        workloads,
+    }
 }
 
 /// A PDB finding also says what the disruption controller itself computed.
@@ -216,16 +261,16 @@ struct Report<'a> {
     warnings: Vec<String>,
     findings: &'a [Finding],
     /// Every workload, its class and the evidence for it.
-    workloads: Vec<WorkloadClass<'a>>,
+    workloads: &'a [WorkloadClass],
     /// Documents that could not be read (the exit code is then 3).
     skipped: Vec<SkippedDocument<'a>>,
 }
 
 #[derive(Serialize)]
-struct WorkloadClass<'a> {
-    object: &'a ObjectRef,
+pub(super) struct WorkloadClass {
+    object: ObjectRef,
     class: Class,
-    evidence: &'a [String],
+    evidence: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -236,11 +281,31 @@ struct SkippedDocument<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
-    errors: usize,
-    warnings: usize,
-    infos: usize,
-    objects: usize,
+pub(super) struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub objects: usize,
+}
+
+impl Summary {
+    /// The counts of `findings` by severity, in `objects` objects read.
+    pub(super) fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, objects: usize) -> Self {
+        let mut summary = Summary {
+            errors: 0,
+            warnings: 0,
+            infos: 0,
+            objects,
+        };
+        for f in findings {
+            match f.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+        }
+        summary
+    }
 }
 
 impl<'a> Report<'a> {
@@ -249,19 +314,13 @@ impl<'a> Report<'a> {
         objects: usize,
         not_applied: Vec<RuleId>,
         warnings: Vec<String>,
-        workloads: Vec<WorkloadClass<'a>>,
+        workloads: &'a [WorkloadClass],
         unreadable: &'a [Unreadable],
     ) -> Self {
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         Report {
             api_version: render::API_VERSION,
             kind: "AuditReport",
-            summary: Summary {
-                errors: count(Severity::Error),
-                warnings: count(Severity::Warning),
-                infos: count(Severity::Info),
-                objects,
-            },
+            summary: Summary::of(findings, objects),
             not_applied,
             warnings,
             findings,
@@ -287,6 +346,22 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
+    let mut text = blocks(findings, "", ctx);
+    text.push_str(&counts(&report.summary));
+    text.push('\n');
+    if !report.not_applied.is_empty() {
+        let rules: Vec<&str> = report.not_applied.iter().map(|r| r.as_str()).collect();
+        let rules = rules.join(", ");
+        text.push_str(&format!(
+            "Not applied to manifests (they need a cluster): {rules}\n"
+        ));
+    }
+    text
+}
+
+/// The findings object by object: a title line (after `prefix`, the fleet's context column),
+/// then each finding with its evidence and fix; a blank line after each object.
+pub(super) fn blocks(findings: &[Finding], prefix: &str, ctx: &Context) -> String {
     let mut text = String::new();
     let mut current: Option<&ObjectRef> = None;
     for f in findings {
@@ -301,7 +376,7 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
                 .unwrap_or_default();
             let title = format!("{} {}/{}", f.object.kind, f.object.namespace, f.object.name);
             let title = ctx.palette.bold(&title);
-            text.push_str(&format!("{title}{origin}\n"));
+            text.push_str(&format!("{prefix}{title}{origin}\n"));
             current = Some(&f.object);
         }
         let severity = SeverityText(f.severity).column(ctx.palette);
@@ -319,22 +394,18 @@ fn table(findings: &[Finding], report: &Report<'_>, ctx: &Context) -> String {
     if !findings.is_empty() {
         text.push('\n');
     }
-    let s = &report.summary;
-    text.push_str(&format!(
-        "{}, {}, {} info in {}\n",
-        plural(s.errors, "error"),
-        plural(s.warnings, "warning"),
-        s.infos,
-        plural(s.objects, "object")
-    ));
-    if !report.not_applied.is_empty() {
-        let rules: Vec<&str> = report.not_applied.iter().map(|r| r.as_str()).collect();
-        let rules = rules.join(", ");
-        text.push_str(&format!(
-            "Not applied to manifests (they need a cluster): {rules}\n"
-        ));
-    }
     text
+}
+
+/// `1 error, 2 warnings, 0 info in 3 objects`.
+pub(super) fn counts(summary: &Summary) -> String {
+    format!(
+        "{}, {}, {} info in {}",
+        plural(summary.errors, "error"),
+        plural(summary.warnings, "warning"),
+        summary.infos,
+        plural(summary.objects, "object")
+    )
 }
 
 fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()> {
@@ -392,69 +463,4 @@ fn explain(rule: Option<&str>, ctx: &Context, out: &mut impl Write) -> Result<()
         }
     }
     Ok(())
-}
-
-/// SARIF 2.1.0, so code-scanning tools can ingest the findings.
-fn sarif(findings: &[Finding]) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = RuleId::ALL
-        .into_iter()
-        .map(|id| {
-            let r = catalog::rule(id);
-            serde_json::json!({
-                "id": id,
-                "name": id,
-                "shortDescription": { "text": r.summary },
-                "fullDescription": { "text": r.rationale },
-                "help": {
-                    "text": format!("{}\n\nFix:\n{}", r.rationale, r.fix),
-                    "markdown": format!("{}\n\n**Fix**\n\n```yaml\n{}\n```", r.rationale, r.fix),
-                },
-                "defaultConfiguration": { "level": level(r.severity) },
-                "properties": { "tags": ["kubernetes", "singleton"] },
-            })
-        })
-        .collect();
-    let results: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| {
-            let mut result = serde_json::json!({
-                "ruleId": f.rule,
-                "ruleIndex": f.rule.index(),
-                "level": level(f.severity),
-                "message": { "text": format!("{}: {} (fix: {})", f.object, f.message, f.fix) },
-                "locations": [{
-                    "logicalLocations": [{ "name": f.object.name, "fullyQualifiedName": f.object.to_string(), "kind": "resource" }]
-                }],
-                "properties": { "evidence": f.evidence },
-            });
-            if let Some(origin) = &f.origin {
-                result["locations"][0]["physicalLocation"] = serde_json::json!({
-                    "artifactLocation": { "uri": origin.file },
-                    "region": { "startLine": origin.line.max(1) },
-                });
-            }
-            result
-        })
-        .collect();
-    serde_json::json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "kubectl-singleton",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
-}
-
-fn level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
 }

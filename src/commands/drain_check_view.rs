@@ -72,6 +72,15 @@ fn disagreements(report: &NodeReport) -> Vec<&PodReport> {
 }
 
 pub fn table(reports: &[NodeReport], server_dry_run: bool, options: &Options) -> String {
+    let (headers, rows) = table_parts(reports, server_dry_run);
+    render::table(&headers, rows, options.no_headers, options.palette)
+}
+
+/// The node table's headers and rows, for one cluster's table or a fleet's.
+pub fn table_parts(
+    reports: &[NodeReport],
+    server_dry_run: bool,
+) -> (Vec<&'static str>, Vec<Vec<TableCell>>) {
     let mut headers = vec!["node", "drainable", "blocked pods", "singletons", "leaders"];
     if server_dry_run {
         headers.push("server dry-run");
@@ -94,7 +103,7 @@ pub fn table(reports: &[NodeReport], server_dry_run: bool, options: &Options) ->
             row
         })
         .collect();
-    render::table(&headers, rows, options.no_headers, options.palette)
+    (headers, rows)
 }
 
 fn server_cell(report: &NodeReport) -> TableCell {

@@ -2,8 +2,11 @@
 //! `options` are the global flags already resolved (`crate::options`).
 
 pub mod audit;
+mod audit_fleet;
+mod audit_sarif;
 pub mod completion;
 pub mod drain_check;
+mod drain_check_fleet;
 mod drain_check_view;
 pub mod exporter;
 pub mod kubectl_complete;

@@ -99,3 +99,26 @@ pub fn failures<T>(members: &[Member<T>]) -> Result<()> {
         )))
     }
 }
+
+/// What one context answered, as a fleet's `-o json|yaml` documents list it under `clusters`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterEntry {
+    pub context: String,
+    pub server: Option<String>,
+    pub server_time: Option<Timestamp>,
+    pub error: Option<String>,
+}
+
+/// The `clusters` list of a fleet's document: every context, in the order read.
+pub fn cluster_entries<T>(members: &[Member<T>]) -> Vec<ClusterEntry> {
+    members
+        .iter()
+        .map(|m| ClusterEntry {
+            context: m.context.clone(),
+            server: m.server.clone(),
+            server_time: m.server_time,
+            error: m.error(),
+        })
+        .collect()
+}
