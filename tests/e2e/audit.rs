@@ -61,23 +61,7 @@ fn live_audit_finds_exactly_the_violations_and_nothing_in_correct_workloads() {
         )
     };
     c.apply(&migrator(""));
-    let running = || {
-        c.kubectl_ok(&[
-            "get",
-            "pods",
-            "-n",
-            &bad,
-            "-l",
-            "app=migrator",
-            "--field-selector=status.phase=Running",
-            "-o",
-            "name",
-        ])
-    };
-    assert!(
-        eventually(60, || !running().is_empty()),
-        "migrator never ran"
-    );
+    c.wait_running_pod(&bad, "app=migrator", 60);
     c.apply(&migrator("nodeSelector: {e2e/nowhere: 'true'}, "));
     let count = || {
         c.kubectl_ok(&[
@@ -286,21 +270,7 @@ fn live_audit_judges_leases_by_the_pods_it_listed() {
     c.apply(&format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: elected, namespace: {ns}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: elected}}}}\n  template:\n    metadata: {{labels: {{app: elected}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/e:1}}]}}\n"
     ));
-    let pod = || {
-        c.kubectl_ok(&[
-            "get",
-            "pods",
-            "-n",
-            &ns,
-            "-l",
-            "app=elected",
-            "--field-selector=status.phase=Running",
-            "-o",
-            "jsonpath={.items[*].metadata.name}",
-        ])
-    };
-    assert!(eventually(60, || !pod().is_empty()), "elected never ran");
-    let holder = pod();
+    let holder = c.wait_running_pod(&ns, "app=elected", 60);
     let replicaset = c.kubectl_ok(&[
         "get",
         "rs",

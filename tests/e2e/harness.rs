@@ -172,6 +172,37 @@ impl TestCluster {
         ]) == "True"
     }
 
+    /// The names of the Running pods labelled `selector` in a namespace.
+    pub fn running_pods(&self, namespace: &str, selector: &str) -> Vec<String> {
+        self.kubectl_ok(&[
+            "get",
+            "pods",
+            "-n",
+            namespace,
+            "-l",
+            selector,
+            "--field-selector=status.phase=Running",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ])
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+    }
+
+    /// Waits up to `secs` for a Running pod labelled `selector`, and gives the first one's name.
+    pub fn wait_running_pod(&self, namespace: &str, selector: &str, secs: u64) -> String {
+        let mut found = Vec::new();
+        assert!(
+            eventually(secs, || {
+                found = self.running_pods(namespace, selector);
+                !found.is_empty()
+            }),
+            "no Running pod labelled {selector} in {namespace} within {secs}s"
+        );
+        found.swap_remove(0)
+    }
+
     /// kubectl apply of an inline manifest, which must succeed.
     pub fn apply(&self, manifest: &str) {
         let out = self.try_apply(manifest, &[]);

@@ -23,21 +23,7 @@ fn fixture(c: &TestCluster, prefix: &str) -> Fixture {
     c.apply(&format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: {ns}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: {ns}}}\nspec:\n  replicas: 1\n  serviceName: db\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: app-pdb, namespace: {ns}}}\nspec: {{minAvailable: 1, selector: {{matchLabels: {{app: app}}}}}}\n"
     ));
-    let running = || {
-        c.kubectl_ok(&[
-            "get",
-            "pods",
-            "-n",
-            &ns,
-            "-l",
-            "app=app",
-            "--field-selector=status.phase=Running",
-            "-o",
-            "jsonpath={.items[*].metadata.name}",
-        ])
-    };
-    assert!(eventually(60, || !running().is_empty()), "no app pod");
-    let pod = running();
+    let pod = c.wait_running_pod(&ns, "app=app", 60);
     let replicaset = pod.rsplit_once('-').unwrap().0;
     let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ");
     let lease = |name: &str, holder: &str, renewed: &str, extra: &str| {

@@ -59,23 +59,6 @@ fn has(findings: &[Value], rule: &str, object: &str) -> bool {
         .any(|f| f["rule"] == rule && f["object"]["name"] == object)
 }
 
-fn running_pods(c: &TestCluster, ns: &str, app: &str) -> Vec<String> {
-    c.kubectl_ok(&[
-        "get",
-        "pods",
-        "-n",
-        ns,
-        "-l",
-        &format!("app={app}"),
-        "--field-selector=status.phase=Running",
-        "-o",
-        "jsonpath={.items[*].metadata.name}",
-    ])
-    .split_whitespace()
-    .map(str::to_string)
-    .collect()
-}
-
 fn deployment(c: &TestCluster, ns: &str, name: &str, replicas: u32, extra_spec: &str) {
     c.apply(&format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]{extra_spec}}}\n"
@@ -97,8 +80,8 @@ fn buckets_across_peers_leaderless_then_taken_over_then_all_on_one_peer() {
     let c = cluster();
     let ns = c.namespace("shards");
     deployment(c, &ns, "worker", 3, "");
-    assert!(eventually(60, || running_pods(c, &ns, "worker").len() == 3));
-    let pods = running_pods(c, &ns, "worker");
+    assert!(eventually(60, || c.running_pods(&ns, "app=worker").len() == 3));
+    let pods = c.running_pods(&ns, "app=worker");
     let (p0, p1, p2) = (&pods[0], &pods[1], &pods[2]);
     // 4 buckets across 3 peers; the first one's pod, when deleted, leaves its leases held.
     let mut a = bucket_peer(c, &ns, p0, "0,1", &["--release-on-cancel=false"]);
@@ -161,8 +144,9 @@ fn buckets_across_peers_leaderless_then_taken_over_then_all_on_one_peer() {
     );
 
     // The replacement pod's peer takes the two buckets: the finding clears.
-    assert!(eventually(60, || running_pods(c, &ns, "worker").len() == 3));
-    let p3 = running_pods(c, &ns, "worker")
+    assert!(eventually(60, || c.running_pods(&ns, "app=worker").len() == 3));
+    let p3 = c
+        .running_pods(&ns, "app=worker")
         .into_iter()
         .find(|p| p != p1 && p != p2)
         .unwrap();
@@ -243,8 +227,8 @@ fn a_workload_that_may_not_update_its_lease_is_reported_with_the_review() {
         &format!("--serviceaccount={ns}:elector"),
     ]);
     deployment(c, &ns, "elector", 1, ", serviceAccountName: elector");
-    assert!(eventually(60, || running_pods(c, &ns, "elector").len() == 1));
-    let pod = running_pods(c, &ns, "elector").remove(0);
+    assert!(eventually(60, || c.running_pods(&ns, "app=elector").len() == 1));
+    let pod = c.running_pods(&ns, "app=elector").remove(0);
     // The peer runs with exactly the ServiceAccount's RBAC: it creates the lease, then cannot renew.
     let user = format!("system:serviceaccount:{ns}:elector");
     let peer = c.peer(
