@@ -2,7 +2,7 @@
 //! `kubectl_complete-singleton` with the words typed after `kubectl singleton`, the last one
 //! being the word under the cursor). Prints one candidate per line (`value<TAB>description`),
 //! then Cobra's `:<directive>` line. Subcommands, flags and flag values come from the clap
-//! definitions; namespaces, contexts and lock names from the cluster, within the request
+//! definitions; namespaces, contexts, lock names and node names from the cluster, within the request
 //! timeout (5s unless given), and an empty list on any error: completion never prints errors.
 
 use std::io::Write;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::api::ListParams;
 
 use crate::cli::Cli;
@@ -34,6 +34,8 @@ pub enum Want {
     Contexts,
     /// Lease names in the namespace the command line names.
     Leases,
+    /// Node names (`drain-check NODE...`), less those already typed.
+    Nodes,
     /// A path: let the shell complete files.
     Files,
     Nothing,
@@ -128,6 +130,7 @@ pub fn want(words: &[String], partial: &str) -> (Want, Typed) {
     } else {
         match (cmd.get_name(), positionals) {
             ("status" | "release", 0) => Want::Leases,
+            ("drain-check", _) => Want::Nodes,
             _ => cmd
                 .get_positionals()
                 .nth(positionals)
@@ -219,6 +222,11 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<()> {
         Want::Files => (Vec::new(), DIRECTIVE_DEFAULT),
         Want::Nothing => (Vec::new(), DIRECTIVE_NO_FILE),
         Want::Contexts => (contexts(&typed.cluster), DIRECTIVE_NO_FILE),
+        Want::Nodes => {
+            let mut names = crate::block_on(lookup(want, typed)).unwrap_or_default();
+            names.retain(|(name, _)| !words.contains(name));
+            (names, DIRECTIVE_NO_FILE)
+        }
         Want::Namespaces | Want::Leases => {
             let names = crate::block_on(lookup(want, typed)).unwrap_or_default();
             (names, DIRECTIVE_NO_FILE)
@@ -270,6 +278,15 @@ async fn lookup(want: Want, typed: Typed) -> Result<Vec<(String, String)>> {
                 .await?
                 .into_iter()
                 .filter_map(|ns| ns.metadata.name)
+                .map(|n| (n, String::new()))
+                .collect()
+        } else if want == Want::Nodes {
+            let api = cluster.cluster_api::<Node>();
+            cluster
+                .list_all_metadata(&api, &ListParams::default(), Action::list("nodes", None))
+                .await?
+                .into_iter()
+                .filter_map(|node| node.metadata.name)
                 .map(|n| (n, String::new()))
                 .collect()
         } else {
@@ -342,6 +359,9 @@ mod tests {
         assert_eq!(ask("audit --kubeconfig "), Want::Files);
         // The lock name is given: nothing more to complete positionally.
         assert_eq!(ask("release lock "), Want::Nothing);
+        // drain-check takes any number of nodes.
+        assert_eq!(ask("drain-check "), Want::Nodes);
+        assert_eq!(ask("drain-check node-a -o json node-"), Want::Nodes);
     }
 
     #[test]

@@ -41,6 +41,21 @@ fn kubectl_completes_commands_flags_and_names_from_the_cluster() {
     let (words, _) = complete(&["status", "--namespace", "complete-"]);
     assert!(words.contains(&ns), "{words:?}");
 
+    // drain-check completes node names, less those already on the line.
+    let node = |n: u8| format!("{ns}-node-{n}");
+    for n in [1, 2] {
+        c.apply(&format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {}\n  annotations: {{kwok.x-k8s.io/node: fake}}\n  labels: {{type: kwok}}\n",
+            node(n)
+        ));
+    }
+    let (words, directive) = complete(&["drain-check", &format!("{ns}-")]);
+    assert_eq!(words, vec![node(1), node(2)]);
+    assert_eq!(directive, ":4");
+    let (words, _) = complete(&["drain-check", &node(1), &format!("{ns}-")]);
+    assert_eq!(words, vec![node(2)]);
+    c.kubectl_ok(&["delete", "node", &node(1), &node(2), "--wait=false"]);
+
     // Any failure is an empty answer, never an error on the terminal.
     let out = c.kubectl(&[
         "__complete",
