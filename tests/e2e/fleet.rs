@@ -14,7 +14,7 @@ const SECOND: &str = "kubectl-singleton-fleet";
 
 /// The second cluster's kubeconfig. cluster.sh up is idempotent, so a cluster already up is
 /// reused; .ci/run stops it at the end like the first one.
-fn second_kubeconfig() -> &'static PathBuf {
+pub(crate) fn second_kubeconfig() -> &'static PathBuf {
     static KUBECONFIG: OnceLock<PathBuf> = OnceLock::new();
     KUBECONFIG.get_or_init(|| {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/cluster.sh");
@@ -61,7 +61,7 @@ fn refused_port() -> u16 {
 }
 
 /// `KUBECONFIG` listing both clusters' files plus one with the `dead` and `hung` contexts.
-fn fleet_kubeconfig() -> String {
+pub(crate) fn fleet_kubeconfig() -> String {
     let extra = std::env::temp_dir().join(format!("ks-fleet-extra-{}.yaml", std::process::id()));
     std::fs::write(
         &extra,
@@ -80,8 +80,8 @@ fn fleet_kubeconfig() -> String {
     )
 }
 
-const FIRST_CTX: &str = "kwok-kubectl-singleton-e2e";
-const SECOND_CTX: &str = "kwok-kubectl-singleton-fleet";
+pub(crate) const FIRST_CTX: &str = "kwok-kubectl-singleton-e2e";
+pub(crate) const SECOND_CTX: &str = "kwok-kubectl-singleton-fleet";
 
 fn fleet(args: &[&str]) -> Output {
     cluster()
@@ -91,7 +91,7 @@ fn fleet(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn second_kubectl(args: &[&str]) -> String {
+pub(crate) fn second_kubectl(args: &[&str]) -> String {
     let out = Command::new(cluster().kube_bin.join("kubectl"))
         .env("KUBECONFIG", second_kubeconfig())
         .args(args)
