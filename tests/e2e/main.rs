@@ -8,6 +8,7 @@ mod exporter;
 mod exporter_audit;
 mod faults;
 mod fleet;
+mod fleet_audit;
 mod fleet_watch;
 mod harness;
 mod rbac;
