@@ -3,25 +3,64 @@
 //! lease-clock-skew, legacy-lock) and its election rules (`audit::elections`: shard-leaderless,
 //! shard-missing, shard-hotspot, legacy-lock-split, leader-churn, preferred-holder-gone), over
 //! the cached locks, pods and LeaseCandidates. Rules that need objects the exporter does not
-//! watch (workloads, PDBs, webhooks, SubjectAccessReviews) are left to `kubectl singleton audit`.
+//! watch (workloads, webhooks, SubjectAccessReviews) are left to `kubectl singleton audit`.
+//! The same pass runs drain-check's judgement per node (`drain_blocked`) over the cached
+//! nodes, pods and PodDisruptionBudgets.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
 use super::cache::Cache;
+use super::drain_blocked::{self, Blocked};
 use super::encode::{Family, Type};
 use crate::audit::elections::{self, Evidence, Inputs};
 use crate::audit::objects::Objects;
 use crate::audit::rules::Finding;
 use crate::audit::runtime;
+use crate::lock::model::LockReport;
 
-/// Runs the cached-object rules at the server's `now` and stores the findings in the cache.
-pub fn run(cache: &mut Cache, now: Timestamp, local_now: Timestamp) {
-    let reports = cache.evaluate(now);
-    let pods = cache.pod_objects();
-    let evidence = Evidence {
+/// What one audit reads, copied out of the cache so the rules and the drain check run without
+/// holding its lock (scrapes are not kept waiting).
+pub struct Snapshot {
+    reports: Vec<LockReport>,
+    pods: Vec<Pod>,
+    pdbs: Vec<PodDisruptionBudget>,
+    nodes: Vec<String>,
+    candidates_read: bool,
+}
+
+/// The audit's results, stored back into the cache.
+pub struct Outcome {
+    findings: Vec<Finding>,
+    blocked: Vec<Blocked>,
+    checked_nodes: usize,
+}
+
+pub fn snapshot(cache: &mut Cache, now: Timestamp) -> Snapshot {
+    Snapshot {
+        reports: cache.evaluate(now),
+        pods: cache.pod_objects(),
+        pdbs: cache.pdb_objects(),
+        nodes: cache.node_names(),
         candidates_read: cache.candidates_read(),
+    }
+}
+
+/// The cached-object rules and the drain check at the server's `now`.
+pub fn judge(snapshot: Snapshot, now: Timestamp) -> Outcome {
+    let Snapshot {
+        reports,
+        pods,
+        pdbs,
+        nodes,
+        candidates_read,
+    } = snapshot;
+    let evidence = Evidence {
+        candidates_read,
         denied: Vec::new(),
     };
     let mut findings = runtime::check(&Objects::default(), &[], &pods, &reports, now);
@@ -31,8 +70,26 @@ pub fn run(cache: &mut Cache, now: Timestamp, local_now: Timestamp) {
         evidence: &evidence,
         now,
     }));
-    cache.findings = findings;
+    let blocked = drain_blocked::judge(&nodes, pods, &pdbs, &reports);
+    Outcome {
+        findings,
+        blocked,
+        checked_nodes: nodes.len(),
+    }
+}
+
+pub fn store(cache: &mut Cache, outcome: Outcome, local_now: Timestamp) {
+    cache.findings = outcome.findings;
+    cache.drain_blocked = outcome.blocked;
+    cache.drain_checked = Some(outcome.checked_nodes);
     cache.audited_at = Some(local_now);
+}
+
+/// Snapshot, judge and store in one go (the lock held throughout): for tests.
+#[cfg(test)]
+pub fn run(cache: &mut Cache, now: Timestamp, local_now: Timestamp) {
+    let outcome = judge(snapshot(cache, now), now);
+    store(cache, outcome, local_now);
 }
 
 /// `singleton_audit_findings{rule,severity,namespace,kind,name}`: how many findings of that rule
@@ -138,12 +195,10 @@ mod tests {
         assert_eq!(cache.evaluate(now)[0].candidates, ["a"]);
 
         let mut fresh = Cache::new();
-        for source in [
-            Source::Leases,
-            Source::ConfigMaps,
-            Source::Endpoints,
-            Source::Pods,
-        ] {
+        for source in Source::ALL
+            .into_iter()
+            .filter(|s| *s != Source::LeaseCandidates)
+        {
             fresh.relist_started(source);
             fresh.relist_done(source, now, now);
         }

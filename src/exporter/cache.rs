@@ -8,9 +8,12 @@ use jiff::Timestamp;
 
 use super::account::Account;
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+use super::keyed::{Keyed, NameKey};
 
 use crate::audit::rules::Finding;
-use crate::k8s::WorkloadRef;
+use crate::k8s::{OwnerKind, WorkloadRef};
 use crate::lock::holder::{self, HolderPod, PodSummary};
 use crate::lock::model::{LeaderLock, LockKind, LockReport, State};
 use crate::lock::watch::{LockId, id};
@@ -23,16 +26,35 @@ pub enum Source {
     Endpoints,
     Pods,
     LeaseCandidates,
+    /// Metadata only: a gone holder's ReplicaSet or StatefulSet that still exists makes the lock
+    /// Orphaned even when the controller has no pod left (as `status` judges it with a GET).
+    ReplicaSets,
+    StatefulSets,
+    /// Names only, and PodDisruptionBudgets (trimmed): the drain check over the caches.
+    Nodes,
+    PodDisruptionBudgets,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 9] = [
         Source::Leases,
         Source::ConfigMaps,
         Source::Endpoints,
         Source::Pods,
         Source::LeaseCandidates,
+        Source::ReplicaSets,
+        Source::StatefulSets,
+        Source::Nodes,
+        Source::PodDisruptionBudgets,
     ];
+
+    /// The sources cached as names only (`namespace`, `name`).
+    fn names_only(self) -> bool {
+        matches!(
+            self,
+            Source::ReplicaSets | Source::StatefulSets | Source::Nodes
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -41,6 +63,10 @@ impl Source {
             Source::Endpoints => "endpoints",
             Source::Pods => "pods",
             Source::LeaseCandidates => "leasecandidates",
+            Source::ReplicaSets => "replicasets",
+            Source::StatefulSets => "statefulsets",
+            Source::Nodes => "nodes",
+            Source::PodDisruptionBudgets => "poddisruptionbudgets",
         }
     }
 
@@ -95,9 +121,15 @@ pub struct Cache {
     accounts: BTreeMap<LockId, Account>,
     candidates: HashMap<CandidateKey, String>,
     relisting_candidates: Option<HashMap<CandidateKey, String>>,
+    /// Objects known by name only, per source (`Source::names_only`).
+    names: HashMap<Source, Keyed<()>>,
+    pdbs: Keyed<PodDisruptionBudget>,
     /// The latest audit over the cache (`exporter::audit`), and when it ran (local clock).
     pub findings: Vec<Finding>,
     pub audited_at: Option<Timestamp>,
+    /// The latest audit's drain check: blocked nodes, and how many nodes it judged.
+    pub drain_blocked: Vec<super::drain_blocked::Blocked>,
+    pub drain_checked: Option<usize>,
 }
 
 impl Cache {
@@ -171,6 +203,56 @@ impl Cache {
         self.status(Source::LeaseCandidates).objects = self.candidates.len();
     }
 
+    /// An object cached by name only was seen, in a re-list (`initial`) or a live event.
+    pub fn name_seen(&mut self, source: Source, key: NameKey, initial: bool) {
+        self.names.entry(source).or_default().seen(key, (), initial);
+        self.status(source).objects = self.count(source);
+    }
+
+    pub fn name_gone(&mut self, source: Source, key: &NameKey) {
+        if let Some(names) = self.names.get_mut(&source) {
+            names.gone(key);
+        }
+        self.status(source).objects = self.count(source);
+    }
+
+    fn has_name(&self, source: Source, namespace: &str, name: &str) -> bool {
+        self.names
+            .get(&source)
+            .is_some_and(|n| n.contains(namespace, name))
+    }
+
+    /// Every cached node name, sorted.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .names
+            .get(&Source::Nodes)
+            .into_iter()
+            .flat_map(|n| n.iter().map(|((_, name), ())| name.clone()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn pdb_seen(&mut self, pdb: PodDisruptionBudget, initial: bool) {
+        let key = (
+            pdb.metadata.namespace.clone().unwrap_or_default(),
+            pdb.metadata.name.clone().unwrap_or_default(),
+        );
+        self.pdbs.seen(key, pdb, initial);
+        self.status(Source::PodDisruptionBudgets).objects = self.pdbs.len();
+    }
+
+    pub fn pdb_gone(&mut self, key: &NameKey) {
+        self.pdbs.gone(key);
+        self.status(Source::PodDisruptionBudgets).objects = self.pdbs.len();
+    }
+
+    /// Every cached PodDisruptionBudget, trimmed.
+    pub fn pdb_objects(&self) -> Vec<PodDisruptionBudget> {
+        self.pdbs.iter().map(|(_, p)| p.clone()).collect()
+    }
+
     /// Every cached pod, trimmed (for the audit's election rules).
     pub fn pod_objects(&self) -> Vec<Pod> {
         self.pods.values().map(|p| p.object.clone()).collect()
@@ -187,6 +269,8 @@ impl Cache {
         match source {
             Source::LeaseCandidates => self.relisting_candidates = Some(HashMap::new()),
             Source::Pods => self.relisting_pods = Some(Vec::new()),
+            Source::PodDisruptionBudgets => self.pdbs.relist_started(),
+            s if s.names_only() => self.names.entry(s).or_default().relist_started(),
             _ => {
                 self.relisting_locks.insert(source, Vec::new());
             }
@@ -242,6 +326,10 @@ impl Cache {
                     .map(|p| ((p.summary.namespace.clone(), p.summary.name.clone()), p))
                     .collect();
             }
+        } else if source == Source::PodDisruptionBudgets {
+            self.pdbs.relist_done();
+        } else if source.names_only() {
+            self.names.entry(source).or_default().relist_done();
         } else if let Some(locks) = self.relisting_locks.remove(&source) {
             let fresh: BTreeMap<LockId, LeaderLock> =
                 locks.into_iter().map(|lock| (id(&lock), lock)).collect();
@@ -271,6 +359,8 @@ impl Cache {
         match source {
             Source::Pods => self.pods.len(),
             Source::LeaseCandidates => self.candidates.len(),
+            Source::PodDisruptionBudgets => self.pdbs.len(),
+            s if s.names_only() => self.names.get(&s).map_or(0, Keyed::len),
             _ => self
                 .locks
                 .keys()
@@ -330,7 +420,8 @@ impl Cache {
 
     /// The holder's pod from the cache, as `lock::read` finds it with GETs: the pod itself, a
     /// node-hosted component's static pod `<lock name>-<node>`, or, when the pod is gone but a
-    /// sibling of the same ReplicaSet/StatefulSet still runs, `Gone`. `None` until pods synced.
+    /// sibling of the same ReplicaSet/StatefulSet still runs or that controller still exists
+    /// (with no pod left), `Gone`. `None` until pods synced.
     fn holder_of(&self, lock: &LeaderLock) -> Option<HolderPod> {
         if !self.sources.get(&Source::Pods).is_some_and(|s| s.synced) {
             return None;
@@ -345,6 +436,10 @@ impl Cache {
             && pod.summary.node.as_deref() == Some(pod_name)
         {
             return Some(HolderPod::Found(pod.summary.clone()));
+        }
+        // A node's name (a node-hosted component without its static pod): no owner to look for.
+        if self.has_name(Source::Nodes, "", pod_name) {
+            return Some(HolderPod::Unmapped);
         }
         for (kind, owner) in holder::owner_candidates(pod_name) {
             let sibling = self.pods.values().find(|p| {
@@ -365,6 +460,19 @@ impl Cache {
                 });
             }
         }
+        // No pod left, but the controller exists: as `lock::read` finds it with a GET.
+        for (kind, owner) in holder::owner_candidates(pod_name) {
+            let source = match kind {
+                OwnerKind::ReplicaSet => Source::ReplicaSets,
+                OwnerKind::StatefulSet => Source::StatefulSets,
+            };
+            if self.has_name(source, namespace, owner) {
+                return Some(HolderPod::Gone {
+                    pod: pod_name.to_string(),
+                    owner: WorkloadRef::new(kind.as_str(), owner),
+                });
+            }
+        }
         Some(HolderPod::Unmapped)
     }
 }
@@ -373,3 +481,6 @@ impl Cache {
 pub fn leaderless(state: State) -> bool {
     matches!(state, State::Expired | State::Released | State::Orphaned)
 }
+
+#[cfg(test)]
+mod tests;

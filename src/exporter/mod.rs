@@ -6,7 +6,9 @@
 mod account;
 mod audit;
 mod cache;
+mod drain_blocked;
 mod encode;
+mod keyed;
 mod metrics;
 mod serve;
 mod watch;
@@ -77,7 +79,16 @@ pub async fn serve(
             }
             loop {
                 let now = cluster.server_now();
-                audit::run(&mut watch::lock(&cache), now, jiff::Timestamp::now());
+                let snapshot = audit::snapshot(&mut watch::lock(&cache), now);
+                // CPU work (every node's drain judged): off the threads that answer scrapes.
+                let Ok(outcome) =
+                    tokio::task::spawn_blocking(move || audit::judge(snapshot, now)).await
+                else {
+                    tracing::info!("the audit over the caches panicked");
+                    tokio::time::sleep(audit_interval).await;
+                    continue;
+                };
+                audit::store(&mut watch::lock(&cache), outcome, jiff::Timestamp::now());
                 tokio::time::sleep(audit_interval).await;
             }
         });

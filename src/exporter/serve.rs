@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 
 use super::encode::{self, Format};
 use super::watch::{Shared, lock};
-use super::{audit, metrics};
+use super::{audit, drain_blocked, metrics};
 use crate::kube::Cluster;
 
 /// Answers one request.
@@ -63,6 +63,10 @@ pub fn scrape(cluster: &Cluster, cache: &Shared, format: Format) -> String {
         let reports = cache.evaluate(now);
         families = metrics::lock_families(&reports, cache.accounts(), now);
         families.extend(audit::families(&cache.findings, cache.audited_at));
+        families.extend(drain_blocked::families(
+            &cache.drain_blocked,
+            cache.drain_checked,
+        ));
     }
     families.extend(metrics::self_families(cache.sources()));
     drop(cache);

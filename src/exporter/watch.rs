@@ -1,5 +1,6 @@
 //! The exporter's watches: kube-runtime watchers over Leases (node heartbeats filtered out on
-//! the server, as `status` does), legacy lock ConfigMaps and Endpoints (metadata only), and pods.
+//! the server, as `status` does), legacy lock ConfigMaps and Endpoints (metadata only), pods, and
+//! ReplicaSets/StatefulSets (metadata, names kept: a holder whose controller has no pod left).
 //! Each runs as its own task feeding the shared cache; kube's watcher resumes from the last
 //! resourceVersion after a dropped connection and re-lists when it must (a re-list replaces that
 //! source's cache whole). Errors, including RBAC refusals, are retried with backoff and counted.
@@ -7,9 +8,11 @@
 use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod, PodSpec, PodStatus};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod, PodSpec, PodStatus, Volume};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Api;
 use kube::api::PartialObjectMeta;
@@ -68,6 +71,29 @@ pub fn spawn_all(cluster: &Cluster, cache: &Shared) {
     let pods =
         watcher::watcher(cluster.api::<Pod>(None), watcher::Config::default()).default_backoff();
     tokio::spawn(feed_pods(pods, cache.clone()));
+    let replicasets: Api<PartialObjectMeta<ReplicaSet>> = cluster.api(None);
+    tokio::spawn(feed_names(
+        watcher::watcher(replicasets, watcher::Config::default()).default_backoff(),
+        Source::ReplicaSets,
+        cache.clone(),
+    ));
+    let statefulsets: Api<PartialObjectMeta<StatefulSet>> = cluster.api(None);
+    tokio::spawn(feed_names(
+        watcher::watcher(statefulsets, watcher::Config::default()).default_backoff(),
+        Source::StatefulSets,
+        cache.clone(),
+    ));
+    let nodes: Api<PartialObjectMeta<Node>> = cluster.cluster_api();
+    tokio::spawn(feed_names(
+        watcher::watcher(nodes, watcher::Config::default()).default_backoff(),
+        Source::Nodes,
+        cache.clone(),
+    ));
+    let pdbs: Api<PodDisruptionBudget> = cluster.api(None);
+    tokio::spawn(feed_pdbs(
+        watcher::watcher(pdbs, watcher::Config::default()).default_backoff(),
+        cache.clone(),
+    ));
     let candidates: Api<LeaseCandidate> = cluster.api(None);
     tokio::spawn(feed_candidates(
         watcher::watcher(candidates, watcher::Config::default()).default_backoff(),
@@ -110,6 +136,87 @@ where
             Err(err) if not_found(&err) => cache.not_served(source),
             Err(err) => {
                 tracing::info!("leasecandidates watch failed, retrying: {err}");
+                cache.watch_failed(source, describe(&err));
+            }
+        }
+    }
+}
+
+async fn feed_pdbs<S>(stream: S, cache: Shared)
+where
+    S: Stream<Item = Result<Event<PodDisruptionBudget>, watcher::Error>>,
+{
+    let source = Source::PodDisruptionBudgets;
+    let mut stream = std::pin::pin!(stream);
+    while let Some(event) = stream.next().await {
+        let mut cache = lock(&cache);
+        match event {
+            Ok(Event::Init) => cache.relist_started(source),
+            Ok(Event::InitApply(p)) => cache.pdb_seen(trimmed_pdb(p), true),
+            Ok(Event::InitDone) => {
+                let now = jiff::Timestamp::now();
+                cache.relist_done(source, now, now);
+            }
+            Ok(Event::Apply(p)) => cache.pdb_seen(trimmed_pdb(p), false),
+            Ok(Event::Delete(p)) => cache.pdb_gone(&(
+                p.metadata.namespace.clone().unwrap_or_default(),
+                p.metadata.name.clone().unwrap_or_default(),
+            )),
+            Err(err) => {
+                tracing::info!("poddisruptionbudgets watch failed, retrying: {err}");
+                cache.watch_failed(source, describe(&err));
+            }
+        }
+    }
+}
+
+/// What the drain check reads of a budget: its name, generation, spec and status counts
+/// (conditions and managed fields dropped).
+fn trimmed_pdb(pdb: PodDisruptionBudget) -> PodDisruptionBudget {
+    let meta = pdb.metadata;
+    PodDisruptionBudget {
+        metadata: ObjectMeta {
+            name: meta.name,
+            namespace: meta.namespace,
+            generation: meta.generation,
+            ..ObjectMeta::default()
+        },
+        spec: pdb.spec,
+        status: pdb.status.map(|s| PodDisruptionBudgetStatus {
+            conditions: None,
+            disrupted_pods: None,
+            ..s
+        }),
+    }
+}
+
+/// A watch over metadata whose cache keeps only `(namespace, name)`.
+async fn feed_names<K, S>(stream: S, source: Source, cache: Shared)
+where
+    K: kube::Resource,
+    S: Stream<Item = Result<Event<K>, watcher::Error>>,
+{
+    let key = |o: &K| {
+        let meta = o.meta();
+        (
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone().unwrap_or_default(),
+        )
+    };
+    let mut stream = std::pin::pin!(stream);
+    while let Some(event) = stream.next().await {
+        let mut cache = lock(&cache);
+        match event {
+            Ok(Event::Init) => cache.relist_started(source),
+            Ok(Event::InitApply(o)) => cache.name_seen(source, key(&o), true),
+            Ok(Event::InitDone) => {
+                let now = jiff::Timestamp::now();
+                cache.relist_done(source, now, now);
+            }
+            Ok(Event::Apply(o)) => cache.name_seen(source, key(&o), false),
+            Ok(Event::Delete(o)) => cache.name_gone(source, &key(&o)),
+            Err(err) => {
+                tracing::info!("{} watch failed, retrying: {err}", source.as_str());
                 cache.watch_failed(source, describe(&err));
             }
         }
@@ -175,7 +282,7 @@ fn key_of<K: kube::Resource>(obj: &K, source: Source) -> Option<crate::lock::wat
         Source::Leases => LockKind::Lease,
         Source::ConfigMaps => LockKind::ConfigMap,
         Source::Endpoints => LockKind::Endpoints,
-        Source::Pods | Source::LeaseCandidates => return None,
+        _ => return None,
     };
     let meta = obj.meta();
     Some((meta.namespace.clone()?, meta.name.clone()?, kind))
@@ -208,6 +315,9 @@ where
     }
 }
 
+/// The annotation the kubelet puts on a static pod's mirror.
+const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
 fn cached(pod: &Pod) -> CachedPod {
     let owner = pod
         .metadata
@@ -222,8 +332,8 @@ fn cached(pod: &Pod) -> CachedPod {
     }
 }
 
-/// What the audit's election rules read of a pod; the rest (containers, volumes, managed
-/// fields, annotations) is dropped to keep the cache small.
+/// What the audit's election rules and the drain check read of a pod; the rest (containers,
+/// other volumes, managed fields, other annotations) is dropped to keep the cache small.
 fn trimmed(pod: &Pod) -> Pod {
     let meta = &pod.metadata;
     let spec = pod.spec.as_ref();
@@ -236,11 +346,32 @@ fn trimmed(pod: &Pod) -> Pod {
             owner_references: meta.owner_references.clone(),
             creation_timestamp: meta.creation_timestamp.clone(),
             deletion_timestamp: meta.deletion_timestamp.clone(),
+            // The drain check skips static pods' mirrors.
+            annotations: meta
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get_key_value(MIRROR_ANNOTATION))
+                .map(|(k, v)| [(k.clone(), v.clone())].into()),
             ..ObjectMeta::default()
         },
         spec: Some(PodSpec {
             node_name: spec.and_then(|s| s.node_name.clone()),
             service_account_name: spec.and_then(|s| s.service_account_name.clone()),
+            // Draining loses emptyDir data: the drain check names them.
+            volumes: spec
+                .and_then(|s| s.volumes.as_ref())
+                .map(|volumes| {
+                    volumes
+                        .iter()
+                        .filter(|v| v.empty_dir.is_some())
+                        .map(|v| Volume {
+                            name: v.name.clone(),
+                            empty_dir: v.empty_dir.clone(),
+                            ..Volume::default()
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .filter(|v| !v.is_empty()),
             ..PodSpec::default()
         }),
         status: Some(PodStatus {

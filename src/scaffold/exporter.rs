@@ -37,7 +37,9 @@ fn read_only_rules() -> Vec<PolicyRule> {
     };
     vec![
         rule("coordination.k8s.io", &["leases", "leasecandidates"]),
-        rule("", &["configmaps", "endpoints", "pods"]),
+        rule("", &["configmaps", "endpoints", "pods", "nodes"]),
+        rule("apps", &["replicasets", "statefulsets"]),
+        rule("policy", &["poddisruptionbudgets"]),
     ]
 }
 
