@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::harness::{KillOnDrop, cluster, eventually};
 
 /// Where prometheus and promtool are (built once, then cached).
-fn prometheus_dir() -> PathBuf {
+pub(crate) fn prometheus_dir() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/prometheus.sh");
     let out = Command::new("bash")
         .arg(script)
@@ -35,7 +35,11 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP/1.1 GET with `Connection: close`: (status code, body).
-fn http_get(addr: SocketAddr, target: &str, accept: Option<&str>) -> Option<(u16, String)> {
+pub(crate) fn http_get(
+    addr: SocketAddr,
+    target: &str,
+    accept: Option<&str>,
+) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -91,7 +95,7 @@ fn percent_encode(text: &str) -> String {
 }
 
 /// The values of an instant query's result series, as read back from Prometheus.
-fn query(prometheus: SocketAddr, promql: &str) -> Vec<f64> {
+pub(crate) fn query(prometheus: SocketAddr, promql: &str) -> Vec<f64> {
     let target = format!("/api/v1/query?query={}", percent_encode(promql));
     let Some((200, body)) = http_get(prometheus, &target, None) else {
         return Vec::new();
@@ -127,23 +131,7 @@ fn prometheus_sees_the_lock_expire_and_the_leader_change() {
     );
 
     // The exporter on a free port it picks itself; its first stdout line names it.
-    let mut exporter = KillOnDrop(
-        c.singleton_command(&["exporter", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(exporter.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let exporter_addr: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|addr| addr.parse().ok())
-        .unwrap_or_else(|| panic!("exporter printed no address: {line:?}"));
+    let (mut exporter, exporter_addr) = start_exporter(&[], None);
     assert!(
         eventually(60, || http_get(exporter_addr, "/readyz", None)
             .is_some_and(|(code, _)| code == 200)),
@@ -190,37 +178,12 @@ fn prometheus_sees_the_lock_expire_and_the_leader_change() {
     assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
 
     // A real Prometheus scraping the exporter every second.
-    let dir = std::env::temp_dir().join(format!("kubectl-singleton-prom-{ns}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-             scrape_configs:\n  - job_name: singleton\n    static_configs:\n      - targets: ['{exporter_addr}']\n"
-        ),
-    )
-    .unwrap();
-    let prometheus_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _prometheus = KillOnDrop(
-        Command::new(bin.join("prometheus"))
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address={prometheus_addr}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let prometheus = Prometheus::scraping(&ns, exporter_addr);
+    let prometheus_addr = prometheus.addr;
     let series = |name: &str, extra: &str| {
         format!("{name}{{namespace=\"{ns}\",name=\"worker\",kind=\"Lease\"{extra}}}")
     };
-    let log = || std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
+    let log = || prometheus.log();
     assert!(
         eventually(60, || query(
             prometheus_addr,
@@ -308,7 +271,60 @@ fn prometheus_sees_the_lock_expire_and_the_leader_change() {
         "exporter still running after SIGTERM"
     );
     assert!(exporter.0.wait().unwrap().success());
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A real Prometheus (tests/cluster/prometheus.sh) scraping one exporter every second on
+/// 127.0.0.1; killed and its data removed on drop.
+pub(crate) struct Prometheus {
+    pub addr: SocketAddr,
+    pub dir: PathBuf,
+    process: KillOnDrop,
+}
+
+impl Prometheus {
+    pub(crate) fn scraping(name: &str, exporter: SocketAddr) -> Self {
+        let bin = prometheus_dir();
+        let dir = std::env::temp_dir().join(format!("kubectl-singleton-prom-{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+                 scrape_configs:\n  - job_name: singleton\n    static_configs:\n      - targets: ['{exporter}']\n"
+            ),
+        )
+        .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let process = KillOnDrop(
+            Command::new(bin.join("prometheus"))
+                .arg(format!(
+                    "--config.file={}",
+                    dir.join("prometheus.yml").display()
+                ))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
+                .arg(format!("--web.listen-address={addr}"))
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+                .spawn()
+                .unwrap(),
+        );
+        Prometheus { addr, dir, process }
+    }
+
+    /// Its log, for failure messages.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        self.process.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// The shipped alert rules load, and every alert fires and stays silent exactly as its
@@ -337,7 +353,10 @@ fn alert_rules_pass_promtool() {
 
 /// Starts the exporter on a free port (with `extra` args and, when given, another kubeconfig);
 /// returns the guard and its address.
-fn start_exporter(extra: &[&str], kubeconfig: Option<&Path>) -> (KillOnDrop, SocketAddr) {
+pub(crate) fn start_exporter(
+    extra: &[&str],
+    kubeconfig: Option<&Path>,
+) -> (KillOnDrop, SocketAddr) {
     let c = cluster();
     let mut args = vec!["exporter", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);

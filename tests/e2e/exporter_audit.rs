@@ -3,11 +3,10 @@
 //! a finding that goes away (the lease is deleted) drops out of the scrape at the next audit.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::Stdio;
+use std::net::SocketAddr;
 
-use crate::harness::{KillOnDrop, cluster, eventually};
+use crate::exporter::{http_get, start_exporter};
+use crate::harness::{cluster, eventually};
 
 /// The rules the exporter's audit runs (docs/exporter.md, "The audit over the caches").
 const COVERED: [&str; 11] = [
@@ -24,18 +23,11 @@ const COVERED: [&str; 11] = [
     "preferred-holder-gone",
 ];
 
-/// One GET with `Connection: close`; the body, when the status is 200.
+/// The scrape's body, when it answers 200.
 fn metrics(addr: SocketAddr) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    write!(
-        stream,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+    http_get(addr, "/metrics", None)
+        .filter(|(code, _)| *code == 200)
+        .map(|(_, body)| body)
 }
 
 /// `(rule, severity, kind, name)` of every `singleton_audit_findings` series in `ns`.
@@ -76,29 +68,7 @@ fn cached_audit_matches_the_live_audit_for_the_rules_it_covers() {
          apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: old-style\n  namespace: {ns}\n  annotations:\n    control-plane.alpha.kubernetes.io/leader: '{{\"holderIdentity\":\"ghost\",\"leaseDurationSeconds\":15,\"renewTime\":\"2020-01-01T00:00:00Z\",\"leaderTransitions\":1}}'\n"
     ));
 
-    let mut child = KillOnDrop(
-        c.singleton_command(&[
-            "exporter",
-            "--listen",
-            "127.0.0.1:0",
-            "--audit-interval",
-            "1s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("exporter printed no address: {line:?}"));
+    let (_exporter, addr) = start_exporter(&["--audit-interval", "1s"], None);
 
     let live = c.singleton(&["audit", "-n", &ns, "-o", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&live.stdout).unwrap_or_else(|e| {

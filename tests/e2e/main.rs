@@ -6,6 +6,7 @@ mod completion;
 mod drain;
 mod exporter;
 mod exporter_audit;
+mod exporter_drain;
 mod faults;
 mod fleet;
 mod fleet_audit;
