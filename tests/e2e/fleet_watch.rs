@@ -50,7 +50,7 @@ fn lines_until(rx: &Receiver<String>, needle: &str) -> Vec<String> {
     panic!("never saw {needle:?}; saw {seen:#?}");
 }
 
-/// Ctrl-C to a watch; its exit code and stderr.
+/// Ctrl-C to a watch; its exit code and its stderr when piped.
 fn interrupt(watch: &mut KillOnDrop) -> (Option<i32>, String) {
     let pid = watch.0.id().to_string();
     assert!(
@@ -66,7 +66,9 @@ fn interrupt(watch: &mut KillOnDrop) -> (Option<i32>, String) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let mut err = String::new();
-    std::io::Read::read_to_string(&mut watch.0.stderr.take().unwrap(), &mut err).unwrap();
+    if let Some(mut piped) = watch.0.stderr.take() {
+        std::io::Read::read_to_string(&mut piped, &mut err).unwrap();
+    }
     (watch.0.wait().unwrap().code(), err)
 }
 
@@ -222,7 +224,7 @@ fn watch_shows_a_leader_change_in_the_second_cluster_under_its_context_only() {
 fn a_dead_context_is_named_while_the_others_are_watched_and_the_end_is_exit_3() {
     let ns = namespace_in_both("fleetd");
     second_apply(&ns, &lease(&ns, "dispatcher", "west-a"));
-    let contexts = format!("{SECOND_CTX},dead");
+    let contexts = format!("{SECOND_CTX},dead,hung");
     let (mut watch, lines) = spawn_fleet(&[
         "status",
         "-w",
@@ -231,15 +233,14 @@ fn a_dead_context_is_named_while_the_others_are_watched_and_the_end_is_exit_3() 
         "--context",
         &contexts,
         "--request-timeout",
-        "5s",
+        "3s",
     ]);
-    let view = lines_until(&lines, "fleet: 1 lock (1 Held) in 1 of 2 clusters");
+    let view = lines_until(&lines, "fleet: 1 lock (1 Held) in 1 of 3 clusters");
     assert!(view[0].starts_with("CONTEXT "), "{view:#?}");
-    assert!(
-        view.iter()
-            .any(|l| l == "dead: not read (the error is on stderr)"),
-        "{view:#?}"
-    );
+    for name in ["dead", "hung"] {
+        let line = format!("{name}: not read (the error is on stderr)");
+        assert!(view.contains(&line), "{view:#?}");
+    }
     // The live cluster is still followed: a new holder there is a change line.
     second_apply(&ns, &lease(&ns, "dispatcher", "west-b"));
     let changed = lines_until(&lines, "leader changed: west-a → west-b");
@@ -252,8 +253,106 @@ fn a_dead_context_is_named_while_the_others_are_watched_and_the_end_is_exit_3() 
         "{err}"
     );
     assert!(
+        err.contains("error: context hung: no answer from the API server at ")
+            && err.contains(" within 3s "),
+        "{err}"
+    );
+    assert!(
         err.trim_end()
-            .ends_with("error: 1 of 2 clusters could not be watched: dead"),
+            .ends_with("error: 2 of 3 clusters could not be watched: dead, hung"),
+        "{err}"
+    );
+    delete_in_both(&ns);
+}
+
+/// A context on the second cluster acting as a ServiceAccount that may list leases in `ns` but
+/// not watch them: its first read works, its Lease watch is refused.
+fn no_watch_kubeconfig(ns: &str) -> String {
+    second_apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: nowatch, namespace: {ns}}}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: nowatch, namespace: {ns}}}\nrules:\n- apiGroups: [coordination.k8s.io]\n  resources: [leases, leasecandidates]\n  verbs: [get, list]\n- apiGroups: ['']\n  resources: [configmaps, endpoints, pods]\n  verbs: [get, list, watch]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: nowatch, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: nowatch}}\nsubjects: [{{kind: ServiceAccount, name: nowatch, namespace: {ns}}}]\n"
+        ),
+    );
+    let admin = std::fs::read_to_string(second_kubeconfig()).unwrap();
+    let field = |key: &str| {
+        admin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in the second kubeconfig"))
+            .trim()
+            .to_string()
+    };
+    let file = std::env::temp_dir().join(format!("{ns}-nowatch.yaml"));
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: nowatch\n  context: {{cluster: {SECOND_CTX}, user: nowatch}}\nusers:\n- name: nowatch\n  user: {{client-certificate: '{}', client-key: '{}', as: 'system:serviceaccount:{ns}:nowatch'}}\nclusters: []\n",
+            field("client-certificate:"),
+            field("client-key:")
+        ),
+    )
+    .unwrap();
+    format!("{}:{}", fleet_kubeconfig(), file.display())
+}
+
+#[test]
+fn a_refused_lease_watch_is_named_and_the_other_cluster_is_still_followed() {
+    let ns = namespace_in_both("fleetr");
+    cluster().apply(&lease(&ns, "dispatcher", "east-a"));
+    second_apply(&ns, &lease(&ns, "dispatcher", "west-a"));
+    let kubeconfig = no_watch_kubeconfig(&ns);
+    let errors = std::env::temp_dir().join(format!("{ns}-watch.err"));
+    let contexts = format!("{FIRST_CTX},nowatch");
+    let mut watch = KillOnDrop(
+        cluster()
+            .singleton_command(&["status", "-w", "-n", &ns, "--context", &contexts])
+            .env("KUBECONFIG", &kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&errors).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let out = watch.0.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Its first read worked: the view shows both holders.
+    let view = lines_until(&lines, "fleet: 2 locks (2 Held) in 2 of 2 clusters");
+    assert!(
+        view.iter()
+            .any(|l| l.starts_with("nowatch ") && l.contains("west-a")),
+        "{view:#?}"
+    );
+    let stderr_text = || std::fs::read_to_string(&errors).unwrap_or_default();
+    assert!(
+        eventually(30, || stderr_text()
+            .contains("error: context nowatch: cannot watch leases")),
+        "{}",
+        stderr_text()
+    );
+    // The first cluster is still followed after the other's watch was refused.
+    cluster().apply(&lease(&ns, "dispatcher", "east-b"));
+    let changed = lines_until(&lines, "leader changed: east-a → east-b");
+    assert!(
+        changed
+            .last()
+            .unwrap()
+            .contains(&format!("  {FIRST_CTX}  lease/{ns}/dispatcher")),
+        "{changed:#?}"
+    );
+    let (code, _) = interrupt(&mut watch);
+    assert_eq!(code, Some(3));
+    let err = stderr_text();
+    assert_eq!(err.matches("error: context nowatch:").count(), 1, "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("error: 1 of 2 clusters could not be watched: nowatch"),
         "{err}"
     );
     delete_in_both(&ns);
