@@ -195,7 +195,7 @@ pub const PREFACE: &str = "\
 # kubectl singleton exporter: one replica, strategy Recreate (strict), not leader-elected: two\n\
 # exporters would serve every series twice and count each leader change twice; a rollout's few\n\
 # seconds without one show as up == 0 and counters restarting, which increase() absorbs.\n\
-# Read-only ClusterRole: list/watch of leases, leasecandidates, configmaps, endpoints, pods; no Secrets.\n";
+# Read-only ClusterRole: list/watch of leases, leasecandidates, configmaps, endpoints, pods, nodes, replicasets, statefulsets, poddisruptionbudgets; no Secrets.\n";
 
 #[cfg(test)]
 mod tests {
@@ -212,6 +212,7 @@ mod tests {
             .collect();
         assert!(names.contains(&"SingletonLeaderless"), "{names:?}");
         assert!(names.contains(&"SingletonZombieLeader"), "{names:?}");
+        assert!(names.contains(&"NodeDrainBlocked"), "{names:?}");
     }
 
     #[test]
