@@ -100,3 +100,72 @@ fn level(severity: Severity) -> &'static str {
         Severity::Info => "note",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::finding;
+    use crate::k8s::ObjectRef;
+
+    fn surge(name: &str) -> Finding {
+        let object = ObjectRef {
+            kind: "Deployment".into(),
+            namespace: "billing".into(),
+            name: name.into(),
+        };
+        finding(
+            RuleId::RolloutSurge,
+            object,
+            None,
+            "surges".into(),
+            "Recreate",
+        )
+    }
+
+    #[test]
+    fn one_cluster_names_no_context_and_no_invocation() {
+        let doc = sarif(&[surge("a")]);
+        let result = &doc["runs"][0]["results"][0];
+        assert_eq!(
+            result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "Deployment/billing/a"
+        );
+        assert!(result["properties"].get("context").is_none());
+        assert!(doc["runs"][0].get("invocations").is_none());
+    }
+
+    #[test]
+    fn a_fleet_names_each_results_context_and_the_clusters_not_read() {
+        let (a, b) = (surge("a"), surge("b"));
+        let failed = [("dead", "connection refused".to_string())];
+        let doc = sarif_run(
+            [(Some("east"), &a), (Some("west"), &b)].into_iter(),
+            Some(&failed),
+        );
+        let run = &doc["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[1]["properties"]["context"], "west");
+        assert_eq!(
+            results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "west/Deployment/billing/b"
+        );
+        assert!(
+            results[0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("east/Deployment/billing/a: surges")
+        );
+        let invocation = &run["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        assert_eq!(
+            invocation["toolExecutionNotifications"][0]["message"]["text"],
+            "context dead: connection refused"
+        );
+        let all_read = sarif_run([(Some("east"), &a)].into_iter(), Some(&[]));
+        assert_eq!(
+            all_read["runs"][0]["invocations"][0]["executionSuccessful"],
+            true
+        );
+    }
+}

@@ -228,3 +228,88 @@ fn document<'a>(
         clusters: fleet::cluster_entries(members),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drain::Drainable;
+
+    fn node(name: &str, drainable: Drainable) -> NodeReport {
+        NodeReport {
+            node: name.into(),
+            unschedulable: false,
+            drainable,
+            needs: Vec::new(),
+            blocked_pods: 0,
+            singletons: 0,
+            leaders: 0,
+            waits_for: Vec::new(),
+            why: None,
+            pods: Vec::new(),
+        }
+    }
+
+    fn member(context: &str, outcome: Result<Vec<NodeReport>>) -> Member<Checked> {
+        Member {
+            context: context.into(),
+            server: None,
+            server_time: None,
+            outcome: outcome.map(|reports| Checked {
+                reports,
+                notices: Vec::new(),
+            }),
+        }
+    }
+
+    fn args(nodes: &[&str]) -> DrainCheckArgs {
+        DrainCheckArgs {
+            nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            selector: None,
+            force: false,
+            delete_emptydir_data: false,
+            server_dry_run: false,
+            assume_singleton: false,
+        }
+    }
+
+    #[test]
+    fn summary_counts_each_cluster_and_the_fleet() {
+        let members = [
+            member("east", Ok(vec![node("n1", Drainable::Yes)])),
+            member(
+                "west",
+                Ok(vec![
+                    node("n1", Drainable::Blocked),
+                    node("n2", Drainable::Yes),
+                ]),
+            ),
+            member("dead", Err(Error::env("connection refused"))),
+        ];
+        assert_eq!(
+            summary(&members),
+            "\neast: 1 node(s), 0 cannot be drained now\n\
+             west: 2 node(s), 1 cannot be drained now: n1\n\
+             dead: not read (the error is on stderr)\n\
+             fleet: 3 node(s), 1 cannot be drained now, in 2 of 3 clusters\n"
+        );
+    }
+
+    #[test]
+    fn a_name_is_missing_only_when_no_cluster_has_it() {
+        let members = [
+            member("east", Ok(vec![node("n1", Drainable::Yes)])),
+            member("west", Ok(Vec::new())),
+        ];
+        assert!(nothing_missing(&args(&["n1"]), &members).is_ok());
+        let err = nothing_missing(&args(&["n1", "n9"]), &members).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "node(s) n9 not found in any of the 2 clusters"
+        );
+        let empty = [member("west", Ok(Vec::new()))];
+        assert_eq!(
+            nothing_missing(&args(&[]), &empty).unwrap_err().to_string(),
+            "none of the clusters has nodes"
+        );
+    }
+}
