@@ -18,6 +18,7 @@ use crate::options::Options;
 use crate::render::{ExpiryText, HolderPodText, Palette};
 use progress::Progress;
 
+mod pause;
 mod progress;
 
 /// A conflicting write is re-read and re-decided at most this often.
@@ -99,17 +100,18 @@ async fn release(
             return Ok(());
         }
         confirm(args.yes, &planned).await?;
-        let freed_at = match apply(cluster, &object, &step, progress, options.palette, out).await {
-            Ok(at) => at,
-            Err(err) if err.is_conflict() => {
-                writeln!(
-                    out,
-                    "the lock changed while we worked on it (409 Conflict): reading it again"
-                )?;
-                continue;
-            }
-            Err(err) => return Err(err),
-        };
+        let freed_at =
+            match apply(cluster, at, &object, &step, progress, options.palette, out).await {
+                Ok(at) => at,
+                Err(err) if err.is_conflict() => {
+                    writeln!(
+                        out,
+                        "the lock changed while we worked on it (409 Conflict): reading it again"
+                    )?;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
         if args.no_wait {
             return Ok(());
         }
@@ -199,6 +201,7 @@ async fn confirm(yes: bool, planned: &str) -> Result<()> {
 /// write is marked on `progress` while it is on the wire and recorded once answered.
 async fn apply(
     cluster: &Cluster,
+    at: &LockAddress,
     object: &LockObject,
     step: &Step,
     progress: &Progress,
@@ -206,6 +209,9 @@ async fn apply(
     out: &mut impl Write,
 ) -> Result<Timestamp> {
     let rv = object.resource_version();
+    if !matches!(step, Step::Evict { .. }) {
+        pause::at(pause::BEFORE_WRITE).await;
+    }
     match step {
         Step::Free(_) | Step::ForceFree(_) => {
             if let Step::ForceFree(warning) = step {
@@ -252,6 +258,7 @@ async fn apply(
                 )
                 .await?;
             progress.done(&format!("evicted pod {namespace}/{pod}"));
+            pause::at(pause::AFTER_EVICTION).await;
             progress.next(&format!(
                 "waiting for pod {namespace}/{pod} to be gone, then freeing the lock if it still names it"
             ));
@@ -264,21 +271,57 @@ async fn apply(
             progress.next("freeing the lock if it still names the evicted pod");
             writeln!(out, "pod {namespace}/{pod} is gone")?;
             let freed_at = cluster.server_now();
-            // Free the lock if the evicted leader did not release it on its way out.
-            let freed = progress
-                .write(
-                    "free the lock if it still names the evicted pod (resourceVersion checked)",
-                    store::free_if_still_held(cluster, object),
-                )
-                .await?;
-            if freed {
-                progress.done("freed the lock it still held");
-                writeln!(out, "freed the lock it still held")?;
-            }
+            free_after_eviction(cluster, at, object, progress, out).await?;
             return Ok(freed_at);
         }
     }
     Ok(cluster.server_now())
+}
+
+/// After the eviction, frees the lock if the evicted leader did not release it on its way out:
+/// read again, and written only if it still names the evicted holder, guarded by the
+/// resourceVersion just read. A 409 here means someone wrote the lock after that read (the old
+/// leader releasing it, or a standby taking it): there is nothing left to free, and the release
+/// must not plan again — a new plan would see the new leader and, with --evict, evict it too.
+async fn free_after_eviction(
+    cluster: &Cluster,
+    at: &LockAddress,
+    evicted: &LockObject,
+    progress: &Progress,
+    out: &mut impl Write,
+) -> Result<()> {
+    let (current, lock) = store::read(cluster, at).await?;
+    let Some(old) = evicted.holder() else {
+        return Ok(());
+    };
+    if lock.holder() != Some(old.as_str()) {
+        return Ok(());
+    }
+    pause::at(pause::FREE_AFTER_EVICTION).await;
+    let written = progress
+        .write(
+            &format!(
+                "free the lock if it still names the evicted pod (resourceVersion {})",
+                current.resource_version()
+            ),
+            store::write(cluster, &current.with_holder(cluster.server_now(), "")),
+        )
+        .await;
+    match written {
+        Ok(()) => {
+            progress.done("freed the lock it still held");
+            writeln!(out, "freed the lock it still held")?;
+        }
+        Err(err) if err.is_conflict() => {
+            progress.done("left the lock to whoever changed it after the eviction");
+            writeln!(
+                out,
+                "the lock changed after the eviction (409 Conflict): someone else wrote it, so there is nothing to free"
+            )?;
+        }
+        Err(err) => return Err(err),
+    }
+    Ok(())
 }
 
 /// Says who took over and how long there was no leader, or refuses when nobody did in time.

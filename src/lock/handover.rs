@@ -156,6 +156,13 @@ pub fn plan(report: &LockReport, request: &Request) -> Plan {
         if to == holder {
             return Plan::Nothing(format!("{to} already holds the lock"));
         }
+        // Someone (another release, the election's controller) already asked for `to`: writing
+        // it again would be a second write for one handover.
+        if lock.strategy.is_some() && lock.preferred_holder.as_deref() == Some(to.as_str()) {
+            return Plan::Nothing(format!(
+                "spec.preferredHolder is already {to}: the handover to it is under way (the leader yields at the end of its term); nothing changed"
+            ));
+        }
         if lock.strategy.as_deref() == Some(OLDEST_EMULATION_VERSION) {
             return prefer_elected(to, holder, &request.candidates);
         }

@@ -206,19 +206,6 @@ pub async fn write(cluster: &Cluster, object: &LockObject) -> Result<()> {
     }
 }
 
-/// Frees the lock if it still names the holder `object` was read with: read again, so the
-/// write is guarded by the current resourceVersion. True when it was freed.
-pub async fn free_if_still_held(cluster: &Cluster, object: &LockObject) -> Result<bool> {
-    let (current, lock) = read(cluster, &object.address()).await?;
-    let held = object.holder();
-    if held.is_some() && lock.holder() == held.as_deref() {
-        write(cluster, &current.with_holder(cluster.server_now(), "")).await?;
-        Ok(true)
-    } else {
-        Ok(false)
-    }
-}
-
 /// Evicts a pod through the Eviction API. A budget's refusal is a refusal (exit 1) that names
 /// the budget, never something to retry past.
 pub async fn evict(cluster: &Cluster, namespace: &str, pod: &str) -> Result<()> {

@@ -14,6 +14,7 @@ mod fleet_watch;
 mod harness;
 mod rbac;
 mod release;
+mod release_races;
 mod scaffold;
 mod shards;
 mod status;

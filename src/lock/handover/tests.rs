@@ -247,3 +247,27 @@ fn to_prefers_on_third_party_strategies_and_needs_force_on_plain_leases() {
         Plan::Act(Step::ForceHolder { .. })
     ));
 }
+
+#[test]
+fn to_a_candidate_already_preferred_writes_nothing_again() {
+    let mut preferred = report("a", LIVE, alive(), Some("example.com/Preferred"));
+    preferred.lock.preferred_holder = Some("b".into());
+    let to = |name: &str| Request {
+        to: Some(name.into()),
+        ..Default::default()
+    };
+    assert!(
+        matches!(plan(&preferred, &to("b")), Plan::Nothing(why) if why.contains("already b")),
+        "{:?}",
+        plan(&preferred, &to("b"))
+    );
+    // Another name is a new request: it is written (guarded by the resourceVersion).
+    assert_eq!(
+        plan(&preferred, &to("c")),
+        Plan::Act(Step::Prefer("c".into()))
+    );
+    // A plain lease has no election to prefer anyone: a stale preferredHolder changes nothing.
+    let mut plain = report("a", LIVE, alive(), None);
+    plain.lock.preferred_holder = Some("b".into());
+    assert!(matches!(plan(&plain, &to("b")), Plan::Refuse(_)));
+}
