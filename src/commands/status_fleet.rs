@@ -207,7 +207,7 @@ struct FleetList<'a> {
     server_time: Timestamp,
     warnings: Vec<String>,
     items: Vec<FleetItem<'a>>,
-    clusters: Vec<ClusterEntry>,
+    clusters: Vec<fleet::ClusterEntry>,
 }
 
 #[derive(Serialize)]
@@ -215,29 +215,6 @@ struct FleetItem<'a> {
     context: &'a str,
     #[serde(flatten)]
     item: LockItem,
-}
-
-/// What one context answered: a fleet document's `clusters` list.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ClusterEntry {
-    context: String,
-    server: Option<String>,
-    server_time: Option<Timestamp>,
-    error: Option<String>,
-}
-
-/// Every context of the fleet, in the order read.
-pub(super) fn clusters<T>(members: &[Member<T>]) -> Vec<ClusterEntry> {
-    members
-        .iter()
-        .map(|m| ClusterEntry {
-            context: m.context.clone(),
-            server: m.server.clone(),
-            server_time: m.server_time,
-            error: m.error(),
-        })
-        .collect()
 }
 
 /// One `LockList` for the whole fleet: items and warnings carry their context, `serverTime` is
@@ -268,6 +245,6 @@ fn document(members: &[Member<Read>]) -> FleetList<'_> {
         server_time: latest.unwrap_or_else(Timestamp::now),
         warnings,
         items,
-        clusters: clusters(members),
+        clusters: fleet::cluster_entries(members),
     }
 }

@@ -9,11 +9,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_fleet::ClusterEntry;
 use crate::commands::status_shards_fleet;
 use crate::commands::status_shards_watch::{Shards, follow};
 use crate::error::{Error, Result};
 use crate::kube;
+use crate::kube::fleet::ClusterEntry;
 use crate::lock::family::{self, FamilyReport, Health, Pattern};
 use crate::lock::model::{LeaderLock, LockReport, State};
 use crate::lock::read::{self, Inventory, Scope};

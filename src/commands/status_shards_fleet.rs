@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_fleet::{self, Read};
+use crate::commands::status_fleet::Read;
 use crate::commands::status_fleet_watch::{ending, name_failed, until_denied};
 use crate::commands::status_shards::{self, FamilyItem, FamilyList};
 use crate::commands::status_shards_watch::{Leaders, ShardEvent, Shards, describe, diff};
@@ -242,7 +242,7 @@ fn document(views: &[View<'_>], warnings: Vec<String>, members: &[Member<Read>])
         .map(|v| v.now)
         .max()
         .unwrap_or_else(Timestamp::now);
-    FamilyList::fleet(items, now, warnings, status_fleet::clusters(members))
+    FamilyList::fleet(items, now, warnings, fleet::cluster_entries(members))
 }
 
 /// A `-w -o json` shard line of a fleet: the single-cluster line with `context` first.
