@@ -48,6 +48,8 @@ type options struct {
 	impersonate     string
 	buckets         int
 	bucketIndexes   string
+	strategy        string
+	elect           bool
 }
 
 // event is one line of output; tests parse these.
@@ -91,6 +93,8 @@ func main() {
 	flag.StringVar(&o.impersonate, "as", "", "user to impersonate, e.g. system:serviceaccount:NS:NAME, to run with exactly that account's RBAC")
 	flag.IntVar(&o.buckets, "buckets", 0, "Knative-style shards: campaign for the leases <name>.<i>-of-<buckets>, one election each, all in this process")
 	flag.StringVar(&o.bucketIndexes, "bucket-indexes", "", "with --buckets: campaign only for these indexes, comma-separated (default: every bucket)")
+	flag.StringVar(&o.strategy, "strategy", string(coordinationv1.OldestEmulationVersion), "coordinated mode: the strategy the LeaseCandidate asks for (another than OldestEmulationVersion needs an --elect process)")
+	flag.BoolVar(&o.elect, "elect", false, "run as a third party's election controller for --name under --strategy instead of a peer: hands an expired lease to its preferredHolder (or the first live LeaseCandidate)")
 	klog.InitFlags(nil)
 	flag.Parse()
 	if o.name == "" || o.identity == "" {
@@ -108,6 +112,13 @@ func main() {
 	flag.Visit(func(f *flag.Flag) { podFlagSet = podFlagSet || f.Name == "pod" })
 	if !podFlagSet {
 		o.podName, _, _ = strings.Cut(o.identity, "_")
+	}
+	if o.elect {
+		if err := elect(o); err != nil {
+			emit(o.identity, "error", "", err.Error())
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(o); err != nil {
 		emit(o.identity, "error", "", err.Error())
@@ -144,7 +155,7 @@ func run(o options) error {
 	if o.coordinated {
 		// Run starts the candidate's own informers; the sync waiter is only for readiness probes.
 		candidate, _, err := leaderelection.NewCandidate(client, o.namespace, o.identity, o.name,
-			o.binaryVersion, o.binaryVersion, coordinationv1.OldestEmulationVersion)
+			o.binaryVersion, o.binaryVersion, coordinationv1.CoordinatedLeaseStrategy(o.strategy))
 		if err != nil {
 			return fmt.Errorf("lease candidate: %w", err)
 		}
@@ -219,7 +230,12 @@ func campaign(ctx context.Context, client kubernetes.Interface, o options, name 
 		Coordinated:     o.coordinated,
 		Name:            name,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(context.Context) { emit(o.identity, "started_leading", o.identity, lease) },
+			OnStartedLeading: func(ctx context.Context) {
+				emit(o.identity, "started_leading", o.identity, lease)
+				// The context client-go gives the leader's work: it ends before a release on
+				// cancel and when renewing fails, so this is when the leader must stop working.
+				go func() { <-ctx.Done(); emit(o.identity, "leading_ended", "", lease) }()
+			},
 			OnStoppedLeading: func() { emit(o.identity, "stopped_leading", "", lease) },
 			OnNewLeader:      func(leader string) { emit(o.identity, "new_leader", leader, lease) },
 		},
