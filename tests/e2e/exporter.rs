@@ -423,30 +423,14 @@ fn a_cut_watch_neither_loses_nor_double_counts_the_leader_change() {
     assert_eq!(scraped(addr, &changes), Some(0.0));
 
     // The network goes away; meanwhile the leader dies and the standby takes over.
-    assert!(
-        proxy.cut(true) > 0,
-        "the watches did not go through the proxy"
+    let _after = crate::harness::takeover_while_cut(
+        c,
+        &proxy,
+        (&ns, "indexer"),
+        &mut before,
+        "after",
+        &timings,
     );
-    let _after = c.peer(&ns, "indexer", "after", &timings);
-    before.kill();
-    let holder = || {
-        c.kubectl_ok(&[
-            "get",
-            "lease",
-            "indexer",
-            "-n",
-            &ns,
-            "-o",
-            "jsonpath={.spec.holderIdentity}",
-        ])
-    };
-    assert!(
-        eventually(30, || holder() == "after"),
-        "standby never took over"
-    );
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(proxy.refused() > 0, "the watches never tried to come back");
-    proxy.restore();
 
     assert!(
         eventually(60, || http_get(addr, "/metrics", None)

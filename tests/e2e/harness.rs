@@ -261,6 +261,34 @@ impl TestCluster {
             .unwrap();
         Peer { child, log }
     }
+
+    /// A peer as `peer` starts it, against the cluster of another kubeconfig.
+    pub fn peer_on(
+        &self,
+        kubeconfig: &Path,
+        (namespace, lease): (&str, &str),
+        identity: &str,
+        extra: &[&str],
+    ) -> Peer {
+        let log = std::env::temp_dir().join(format!("lepeer-{namespace}-{identity}.jsonl"));
+        let child = self
+            .scrubbed(&self.lepeer)
+            .env("KUBECONFIG", kubeconfig)
+            .args([
+                "--namespace",
+                namespace,
+                "--name",
+                lease,
+                "--identity",
+                identity,
+            ])
+            .args(extra)
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Peer { child, log }
+    }
 }
 
 /// A running leader-election peer; its JSON event lines go to `log`.
@@ -462,4 +490,46 @@ impl TestCluster {
         std::fs::write(&path, rewritten).unwrap();
         path
     }
+}
+
+/// The network to the API server goes away (`proxy` cuts every connection and refuses new
+/// ones) while `before`, the client-go leader of `lease` in `ns`, dies and a standby `after`
+/// takes over; the network comes back once the watchers behind the proxy have tried to
+/// reconnect. Returns the new leader. Shared by the `status -w` and exporter fault tests.
+pub fn takeover_while_cut(
+    c: &TestCluster,
+    proxy: &CuttableProxy,
+    (ns, lease): (&str, &str),
+    before: &mut Peer,
+    after: &str,
+    timings: &[&str],
+) -> Peer {
+    assert!(
+        proxy.cut(true) > 0,
+        "nothing was connected through the proxy"
+    );
+    let standby = c.peer(ns, lease, after, timings);
+    before.kill();
+    let holder = || {
+        c.kubectl_ok(&[
+            "get",
+            "lease",
+            lease,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ])
+    };
+    assert!(
+        eventually(30, || holder() == after),
+        "standby {after} never took over"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        proxy.refused() > 0,
+        "nothing tried to reconnect during the outage"
+    );
+    proxy.restore();
+    standby
 }

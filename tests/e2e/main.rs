@@ -7,6 +7,7 @@ mod drain;
 mod exporter;
 mod exporter_audit;
 mod exporter_drain;
+mod exporter_restart;
 mod faults;
 mod fleet;
 mod fleet_audit;
