@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 
 use super::account::Account;
+use super::owners::OwnerIndex;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
@@ -114,6 +115,7 @@ type PodKey = (String, String);
 pub struct Cache {
     locks: BTreeMap<LockId, LeaderLock>,
     pods: HashMap<PodKey, CachedPod>,
+    by_owner: OwnerIndex,
     /// Objects of a re-list in progress, swapped in whole when it completes.
     relisting_locks: HashMap<Source, Vec<LeaderLock>>,
     relisting_pods: Option<Vec<CachedPod>>,
@@ -303,12 +305,18 @@ impl Cache {
             return;
         }
         let key = (pod.summary.namespace.clone(), pod.summary.name.clone());
+        if let Some(old) = self.pods.remove(&key) {
+            self.by_owner.remove(&old);
+        }
+        self.by_owner.add(&pod);
         self.pods.insert(key, pod);
         self.status(Source::Pods).objects = self.pods.len();
     }
 
     pub fn pod_gone(&mut self, namespace: &str, name: &str) {
-        self.pods.remove(&(namespace.to_string(), name.to_string()));
+        if let Some(old) = self.pods.remove(&(namespace.to_string(), name.to_string())) {
+            self.by_owner.remove(&old);
+        }
         self.status(Source::Pods).objects = self.pods.len();
     }
 
@@ -325,6 +333,7 @@ impl Cache {
                     .into_iter()
                     .map(|p| ((p.summary.namespace.clone(), p.summary.name.clone()), p))
                     .collect();
+                self.by_owner = OwnerIndex::of(self.pods.values());
             }
         } else if source == Source::PodDisruptionBudgets {
             self.pdbs.relist_done();
@@ -442,12 +451,10 @@ impl Cache {
             return Some(HolderPod::Unmapped);
         }
         for (kind, owner) in holder::owner_candidates(pod_name) {
-            let sibling = self.pods.values().find(|p| {
-                p.summary.namespace == *namespace
-                    && p.owner
-                        .as_ref()
-                        .is_some_and(|(k, n)| k == kind.as_str() && n == owner)
-            });
+            let sibling = self
+                .by_owner
+                .first(namespace, kind.as_str(), owner)
+                .and_then(|key| self.pods.get(key));
             if let Some(sibling) = sibling {
                 return Some(HolderPod::Gone {
                     pod: pod_name.to_string(),

@@ -72,7 +72,9 @@ impl Family {
 /// Renders `families` in `format`. Families without samples still get their HELP and TYPE, so a
 /// dashboard sees the metric exists; OpenMetrics ends with `# EOF`.
 pub fn encode(families: &[Family], format: Format) -> String {
-    let mut out = String::with_capacity(4096);
+    // One allocation for the whole body: a series line is rarely over 160 bytes.
+    let series: usize = families.iter().map(|f| f.samples.len()).sum();
+    let mut out = String::with_capacity(4096 + series * 160);
     for family in families {
         let declared = match (format, family.kind) {
             (Format::OpenMetrics, Type::Counter) => {

@@ -10,6 +10,7 @@ mod drain_blocked;
 mod encode;
 mod keyed;
 mod metrics;
+mod owners;
 mod serve;
 mod watch;
 
