@@ -100,18 +100,27 @@ async fn release(
             return Ok(());
         }
         confirm(args.yes, &planned).await?;
-        let freed_at =
-            match apply(cluster, at, &object, &step, progress, options.palette, out).await {
-                Ok(at) => at,
-                Err(err) if err.is_conflict() => {
-                    writeln!(
-                        out,
-                        "the lock changed while we worked on it (409 Conflict): reading it again"
-                    )?;
-                    continue;
-                }
-                Err(err) => return Err(err),
-            };
+        let freed_at = match apply(
+            cluster,
+            &object,
+            &step,
+            started + args.wait,
+            progress,
+            options.palette,
+            out,
+        )
+        .await
+        {
+            Ok(at) => at,
+            Err(err) if err.is_conflict() => {
+                writeln!(
+                    out,
+                    "the lock changed while we worked on it (409 Conflict): reading it again"
+                )?;
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         if args.no_wait {
             return Ok(());
         }
@@ -201,9 +210,9 @@ async fn confirm(yes: bool, planned: &str) -> Result<()> {
 /// write is marked on `progress` while it is on the wire and recorded once answered.
 async fn apply(
     cluster: &Cluster,
-    at: &LockAddress,
     object: &LockObject,
     step: &Step,
+    deadline: Instant,
     progress: &Progress,
     palette: Palette,
     out: &mut impl Write,
@@ -266,12 +275,20 @@ async fn apply(
                 out,
                 "evicted pod {namespace}/{pod}; waiting for it to be gone"
             )?;
-            store::wait_pod_gone(cluster, namespace, pod).await?;
+            if !store::wait_pod_gone(cluster, namespace, pod, deadline).await? {
+                // --wait bounds the whole release, this wait included (a grace period may be
+                // longer): the lock is left as it is, still naming the evicted pod.
+                return Err(Error::Refused(format!(
+                    "pod {namespace}/{pod} was evicted but is still terminating after --wait (its grace period may be longer): the lock is left as it is; raise --wait, or once the pod is gone run `kubectl singleton release {} -n {}`",
+                    object.address().name,
+                    object.address().namespace
+                )));
+            }
             progress.done(&format!("pod {namespace}/{pod} is gone"));
             progress.next("freeing the lock if it still names the evicted pod");
             writeln!(out, "pod {namespace}/{pod} is gone")?;
             let freed_at = cluster.server_now();
-            free_after_eviction(cluster, at, object, progress, out).await?;
+            free_after_eviction(cluster, &object.address(), object, progress, out).await?;
             return Ok(freed_at);
         }
     }

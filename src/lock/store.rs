@@ -50,7 +50,8 @@ impl LockObject {
         }
     }
 
-    fn address(&self) -> LockAddress {
+    /// Where this lock lives.
+    pub fn address(&self) -> LockAddress {
         let meta = self.meta();
         LockAddress {
             kind: self.kind(),
@@ -271,19 +272,22 @@ async fn covering_pdbs(cluster: &Cluster, namespace: &str, pod: &str) -> Result<
 /// How often a wait reads again.
 const POLL: Duration = Duration::from_millis(200);
 
-/// Waits until an evicted pod is gone (its grace period can be long; 5 minutes at most).
-pub async fn wait_pod_gone(cluster: &Cluster, namespace: &str, pod: &str) -> Result<()> {
+/// Waits until an evicted pod is gone, or `deadline` passes (its grace period can be long):
+/// true when it is gone.
+pub async fn wait_pod_gone(
+    cluster: &Cluster,
+    namespace: &str,
+    pod: &str,
+    deadline: Instant,
+) -> Result<bool> {
     let pods = cluster.api::<Pod>(Some(namespace));
-    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let action = Action::get("pods", Some(namespace)).named(pod);
         if cluster.call(pods.get_opt(pod), action).await?.is_none() {
-            return Ok(());
+            return Ok(true);
         }
-        if Instant::now() > deadline {
-            return Err(Error::Refused(format!(
-                "pod {namespace}/{pod} is still terminating after 5m"
-            )));
+        if Instant::now() >= deadline {
+            return Ok(false);
         }
         tokio::time::sleep(POLL).await;
     }

@@ -204,8 +204,9 @@ cmd_up() {
   else
     # A running cluster whose controller-manager, scheduler or kwok died gets them back.
     local c
+    # Never fatal here: the waits below decide (another run may be stopping the cluster now).
     for c in kube-controller-manager kube-scheduler kwok-controller; do
-      component_running "$c" || start_component "$c"
+      component_running "$c" || (start_component "$c") || log "could not start $c again"
     done
   fi
   create_nodes
@@ -333,7 +334,7 @@ start_component() {
     # scheduler exit ("leaderelection lost"), as on a real node where the kubelet restarts them.
     local c
     for c in kube-controller-manager kube-scheduler; do
-      component_running "$c" || start_component "$c"
+      component_running "$c" || (start_component "$c") || log "could not start $c again"
     done
   fi
 }

@@ -227,3 +227,47 @@ fn two_releases_to_the_same_candidate_write_once_and_the_second_reports_the_hand
     );
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
+
+#[test]
+fn an_evicted_pod_still_terminating_when_wait_runs_out_leaves_the_lock_as_it_is() {
+    let c = cluster();
+    let ns = c.namespace("release-slow-pod");
+    // A finalizer nobody removes: the evicted pod stays Terminating.
+    c.apply(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: leader, namespace: {ns}, finalizers: [example.com/hold]}}\nspec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+    ));
+    assert!(eventually(60, || c.pod_ready(&ns, "leader")), "never Ready");
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string();
+    c.apply(&format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: leader\n  leaseDurationSeconds: 300\n  renewTime: '{now}'\n  acquireTime: '{now}'\n"
+    ));
+    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let out = c.singleton(&[
+        "release", "lock", "-n", &ns, "--evict", "-y", "--wait", "3s",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "pod {ns}/leader was evicted but is still terminating after --wait"
+        )) && err.contains("the lock is left as it is"),
+        "{err}"
+    );
+    assert_eq!(
+        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        before
+    );
+    c.kubectl_ok(&[
+        "patch",
+        "pod",
+        "leader",
+        "-n",
+        &ns,
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
+}

@@ -45,6 +45,14 @@ fn cluster_sh(args: &[&str]) {
     );
 }
 
+/// Starts the API server again, then `up`: a controller-manager or scheduler that lost its
+/// lease in the outage (and exited, as they do) is started again, and the cluster is whole
+/// before the next handover.
+fn restart_apiserver() {
+    cluster_sh(&["start", "apiserver"]);
+    cluster_sh(&["up"]);
+}
+
 /// The API server's pid, from `cluster.sh ps`.
 fn apiserver_pid() -> String {
     let out = Command::new("bash")

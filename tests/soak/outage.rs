@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::harness::{TestCluster, eventually};
-use crate::{Paused, cluster_sh, freeze_apiserver, own_cluster};
+use crate::{Paused, cluster_sh, freeze_apiserver, own_cluster, restart_apiserver};
 
 fn holder(c: &TestCluster, ns: &str) -> String {
     let out = c.kubectl(&[
@@ -58,7 +58,7 @@ fn api_server_lost_between_the_eviction_and_the_wait_exits_3_saying_what_was_don
     cluster_sh(&["kill", "apiserver"]);
     release.resume();
     let (code, out, err) = release.finish();
-    cluster_sh(&["start", "apiserver"]);
+    restart_apiserver();
     assert_eq!(code, Some(3), "{out}{err}");
     let line = one_line(&err);
     assert!(
@@ -120,7 +120,7 @@ fn api_server_lost_during_the_guarded_write_exits_3_saying_the_write_is_unknown(
     std::thread::sleep(Duration::from_secs(2));
     cluster_sh(&["kill", "apiserver"]);
     let (code, out, err) = release.finish();
-    cluster_sh(&["start", "apiserver"]);
+    restart_apiserver();
     assert_eq!(code, Some(3), "{out}{err}");
     let line = one_line(&err);
     assert!(
