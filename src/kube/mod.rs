@@ -7,12 +7,14 @@
 //! - `clock`: the API server's clock, read from `Date` headers
 //! - `list`: paged LISTs, and selectors shared by LIST and WATCH
 //! - `fleet`: the same read against many contexts at once, each its own connection
+//! - `transport`: kube's HTTP stack, offering HTTP/2 so concurrent requests share one connection
 
 mod clock;
 mod errors;
 pub mod fleet;
 pub mod kubeconfig;
 mod list;
+mod transport;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +22,7 @@ use std::time::Duration;
 
 use http::Request;
 use jiff::{SignedDuration, Timestamp};
-use kube::client::{Body, ClientBuilder};
+use kube::client::Body;
 use kube::{Api, Client};
 use serde::de::DeserializeOwned;
 use tower::util::MapRequestLayer;
@@ -75,7 +77,7 @@ pub async fn connect(settings: &ClusterSettings) -> Result<Cluster> {
     let clock = ServerClock::default();
     let requests = Arc::new(AtomicU64::new(0));
     let counted = requests.clone();
-    let builder = ClientBuilder::try_from(config).map_err(|e| {
+    let builder = transport::builder(config).map_err(|e| {
         Error::env(format!(
             "cannot set up a client for {server_url}: {}",
             errors::plain_cause(&cause_chain(&e))
