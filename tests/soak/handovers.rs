@@ -101,7 +101,19 @@ impl Soak<'_> {
             && self.peers.get_mut(holder).is_some_and(|p| !p.exited())
     }
 
-    /// Waits for five peers and a leader among them.
+    /// The holder's peer has started leading and not ended since: on a coordinated lease the
+    /// elector writes the holder first, and the peer takes it up at its next retry.
+    fn leads(&self, holder: &str) -> bool {
+        self.peers.get(holder).is_some_and(|p| {
+            p.events()
+                .iter()
+                .rev()
+                .find(|e| e["event"] == "started_leading" || e["event"] == "leading_ended")
+                .is_some_and(|e| e["event"] == "started_leading")
+        })
+    }
+
+    /// Waits for five peers and a leader among them that knows it leads.
     fn settle(&mut self) -> String {
         assert!(
             eventually(90, || self.maintain() == PEERS),
@@ -112,7 +124,7 @@ impl Soak<'_> {
         assert!(
             eventually(60, || {
                 holder = self.holder();
-                !holder.is_empty() && self.live(&holder)
+                !holder.is_empty() && self.live(&holder) && self.leads(&holder)
             }),
             "no live peer leads (holder {holder:?})"
         );
