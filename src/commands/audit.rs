@@ -1,4 +1,10 @@
 //! `audit`: singleton violations in manifest files (offline), and `audit explain`.
+//!
+//! - `fleet`: the live audit over several contexts
+//! - `sarif`: the SARIF 2.1.0 document
+
+mod fleet;
+mod sarif;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,7 +17,6 @@ use crate::audit::objects::{Objects, Unreadable};
 use crate::audit::rules::Finding;
 use crate::audit::{elections, live, manifests, rules, runtime};
 use crate::cli::{AuditAction, AuditArgs, FailOn};
-use crate::commands::{audit_fleet, audit_sarif};
 use crate::error::{Error, Result};
 use crate::k8s::ObjectRef;
 use crate::options::{AuditFormat, Options as Context};
@@ -27,7 +32,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
                 "audit -f judges files, not clusters: drop the list of contexts, --all-contexts or --context-regex",
             ));
         }
-        return audit_fleet::run(args, ctx, out).await;
+        return fleet::run(args, ctx, out).await;
     }
     let format = ctx.output.audit()?;
     let (view, loaded) = if args.files.is_empty() {
@@ -62,7 +67,7 @@ pub async fn run(args: &AuditArgs, ctx: &Context, out: &mut impl Write) -> Resul
         AuditFormat::Json | AuditFormat::Yaml => {
             render::document(&report, format == AuditFormat::Yaml, out)?
         }
-        AuditFormat::Sarif => render::document(&audit_sarif::sarif(&findings), false, out)?,
+        AuditFormat::Sarif => render::document(&sarif::sarif(&findings), false, out)?,
         AuditFormat::Table => out.write_all(table(&findings, &report, ctx).as_bytes())?,
     }
     if let Some(last) = objects.unreadable.last() {

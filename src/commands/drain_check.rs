@@ -1,12 +1,16 @@
 //! `drain-check`: reads the cluster once, predicts every selected node's drain, optionally asks
 //! the API server with dry-run evictions, prints, and exits 1 when a node cannot be drained.
+//!
+//! - `view`: the table and the per-node detail
+//! - `fleet`: the same over several contexts
+
+mod fleet;
+mod view;
 
 use std::io::Write;
 
 use crate::audit::classify;
 use crate::cli::DrainCheckArgs;
-use crate::commands::drain_check_fleet;
-use crate::commands::drain_check_view as view;
 use crate::drain::pod::Flag;
 use crate::drain::{self, NodeReport, read};
 use crate::error::{Error, Result};
@@ -15,7 +19,7 @@ use crate::options::{DrainCheckFormat, Options};
 
 pub async fn run(args: &DrainCheckArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     if options.fleet.is_fleet() {
-        return drain_check_fleet::run(args, options, out).await;
+        return fleet::run(args, options, out).await;
     }
     let format = options.output.drain_check()?;
     let cluster = kube::connect(&options.cluster).await?;

@@ -1,6 +1,17 @@
 //! `status`: every leader-election lock in scope — who holds it, the holder's pod, its state,
 //! and how long the hold lasts by the API server's clock; with `--watch`, one line per change
 //! until Ctrl-C.
+//!
+//! - `view`: tables, detail and the JSON/YAML `LockList`
+//! - `fleet`, `fleet_watch`: the same over several contexts, and its merged `-w` stream
+//! - `shards`, `shards_watch`, `shards_fleet`: `--shards`, its `-w`, and over a fleet
+
+mod fleet;
+mod fleet_watch;
+mod shards;
+mod shards_fleet;
+mod shards_watch;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -9,8 +20,6 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_view::{self, EventLine, LockList};
-use crate::commands::{status_fleet, status_shards};
 use crate::error::{Error, Result};
 use crate::kube::{self, Cluster, SKEW_WARNING};
 use crate::lock::changes::{Change, Tracked};
@@ -19,13 +28,14 @@ use crate::lock::read::{self, Inventory, Scope};
 use crate::lock::watch::{self, LockId, Reading};
 use crate::options::{Namespaces, Options, StatusFormat};
 use crate::render::{self, Palette};
+use view::{EventLine, LockList};
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     if let Some(family) = &args.shards {
-        return status_shards::run(args, family.as_deref(), options, out).await;
+        return shards::run(args, family.as_deref(), options, out).await;
     }
     if options.fleet.is_fleet() {
-        return status_fleet::run(args, options, out).await;
+        return fleet::run(args, options, out).await;
     }
     if args.family.is_some() {
         return Err(Error::usage(
@@ -88,7 +98,7 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
             out.write_all(b"\n")?;
         } else if !inventory.reports.is_empty() {
             let wide = format == StatusFormat::Wide;
-            let text = status_view::table(&inventory, all_namespaces, wide, options);
+            let text = view::table(&inventory, all_namespaces, wide, options);
             out.write_all(text.as_bytes())?;
         }
         out.flush()?;
@@ -119,7 +129,7 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
                 let text = inventory
                     .reports
                     .iter()
-                    .map(|report| status_view::detail(report, inventory.now))
+                    .map(|report| view::detail(report, inventory.now))
                     .collect::<Vec<_>>()
                     .join("\n");
                 out.write_all(text.as_bytes())?;
@@ -133,7 +143,7 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
                 return Ok(());
             }
             let wide = format == StatusFormat::Wide;
-            let text = status_view::table(&inventory, all_namespaces, wide, options);
+            let text = view::table(&inventory, all_namespaces, wide, options);
             out.write_all(text.as_bytes())?;
             Ok(())
         }

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::audit::live;
 use crate::audit::rules::Finding;
 use crate::cli::AuditArgs;
+use crate::commands::audit::sarif;
 use crate::commands::audit::{self, Judgement, Summary, WorkloadClass};
-use crate::commands::audit_sarif;
 use crate::error::Result;
 use crate::kube::fleet::{self, ClusterEntry, Member};
 use crate::kube::kubeconfig;
@@ -205,7 +205,7 @@ fn sarif(members: &[Member<ClusterAudit>]) -> serde_json::Value {
         .iter()
         .filter_map(|m| m.error().map(|e| (m.context.as_str(), e)))
         .collect();
-    audit_sarif::sarif_run(
+    sarif::sarif_run(
         read(members)
             .flat_map(|(context, a)| a.judgement.findings.iter().map(move |f| (Some(context), f))),
         Some(&failed),

@@ -2,7 +2,7 @@
 //! read on its own connection at once, then one table with a first CONTEXT column, one summary
 //! line per cluster and one for the fleet; `-o json|yaml` is one `LockList` whose items carry
 //! their `context` and whose `clusters` list says what each cluster answered. With `-w`, one
-//! merged stream of change lines follows (`status_fleet_watch`).
+//! merged stream of change lines follows (`fleet_watch`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_fleet_watch;
-use crate::commands::status_view::{self, LockItem};
+use crate::commands::status::fleet_watch;
+use crate::commands::status::view::{self, LockItem};
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::{self, Member};
@@ -84,7 +84,7 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
             selector: args.selector.as_deref(),
             all_leases: args.all_leases,
         };
-        return status_fleet_watch::follow(members, scope, json, options.palette, out).await;
+        return fleet_watch::follow(members, scope, json, options.palette, out).await;
     }
     match format {
         StatusFormat::Json | StatusFormat::Yaml => {
@@ -129,7 +129,7 @@ fn table(members: &[Member<Read>], all_namespaces: bool, wide: bool, options: &O
         let Ok((_, _, inventory)) = &member.outcome else {
             continue;
         };
-        let (h, r) = status_view::table_parts(inventory, all_namespaces, wide);
+        let (h, r) = view::table_parts(inventory, all_namespaces, wide);
         if headers.len() == 1 {
             headers.extend(h);
         }

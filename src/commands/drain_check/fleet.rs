@@ -12,8 +12,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::DrainCheckArgs;
+use crate::commands::drain_check::view;
 use crate::commands::drain_check::{self, Checked, Missing};
-use crate::commands::drain_check_view as view;
 use crate::drain::NodeReport;
 use crate::drain::pod::Flag;
 use crate::error::{Error, Result};

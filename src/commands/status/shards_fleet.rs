@@ -15,10 +15,10 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_fleet::Read;
-use crate::commands::status_fleet_watch::{ending, name_failed, until_denied};
-use crate::commands::status_shards::{self, FamilyItem, FamilyList};
-use crate::commands::status_shards_watch::{Leaders, ShardEvent, Shards, describe, diff};
+use crate::commands::status::fleet::Read;
+use crate::commands::status::fleet_watch::{ending, name_failed, until_denied};
+use crate::commands::status::shards::{self, FamilyItem, FamilyList};
+use crate::commands::status::shards_watch::{Leaders, ShardEvent, Shards, describe, diff};
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::{self, Member};
@@ -82,7 +82,7 @@ pub(super) async fn run(
             options.palette.warn(&warning);
             warnings.push(warning);
         }
-        let (locks, families) = status_shards::families(inventory, regex.as_ref(), wanted);
+        let (locks, families) = shards::families(inventory, regex.as_ref(), wanted);
         views.push(View {
             context: &member.context,
             cluster,
@@ -99,7 +99,7 @@ pub(super) async fn run(
     {
         name_failed(&members);
         let read = format!(" in any of the {} clusters read", views.len());
-        return Err(status_shards::no_family(wanted, views[0].namespace, &read));
+        return Err(shards::no_family(wanted, views[0].namespace, &read));
     }
 
     let json = format == StatusFormat::Json;
@@ -119,7 +119,7 @@ pub(super) async fn run(
                 .flat_map(|v| {
                     v.families
                         .iter()
-                        .map(|f| status_shards::detail(f, v.now, Some(v.context), options))
+                        .map(|f| shards::detail(f, v.now, Some(v.context), options))
                 })
                 .collect();
             out.write_all(text.join("\n").as_bytes())?;
@@ -159,7 +159,7 @@ fn table(views: &[View<'_>], all_namespaces: bool, wide: bool, options: &Options
     let mut headers = vec!["context"];
     let mut rows: Vec<Vec<TableCell>> = Vec::new();
     for view in views {
-        let (h, r) = status_shards::table_parts(&view.families, all_namespaces, wide);
+        let (h, r) = shards::table_parts(&view.families, all_namespaces, wide);
         if headers.len() == 1 {
             headers.extend(h);
         }

@@ -12,8 +12,8 @@ use futures::stream::{BoxStream, SelectAll};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 
-use crate::commands::status_fleet::Read;
-use crate::commands::status_view::EventLine;
+use crate::commands::status::fleet::Read;
+use crate::commands::status::view::EventLine;
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::Member;

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status_shards_fleet;
-use crate::commands::status_shards_watch::{Shards, follow};
+use crate::commands::status::shards_fleet;
+use crate::commands::status::shards_watch::{Shards, follow};
 use crate::error::{Error, Result};
 use crate::kube;
 use crate::kube::fleet::ClusterEntry;
@@ -51,7 +51,7 @@ pub async fn run(
         })
         .transpose()?;
     if options.fleet.is_fleet() {
-        return status_shards_fleet::run(args, wanted, regex, format, options, out).await;
+        return shards_fleet::run(args, wanted, regex, format, options, out).await;
     }
     let cluster = kube::connect(&options.cluster).await?;
     let namespace = cluster.scope(&options.namespaces);
