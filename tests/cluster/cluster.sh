@@ -225,6 +225,22 @@ cmd_down() {
   else
     log "no cluster $CLUSTER_NAME to stop"
   fi
+  reap_leftovers
+}
+
+# kwokctl delete does not always stop a component this script restarted (seen: a restarted
+# controller-manager or API server outliving `down`), and a leftover holds its port and spins
+# against a deleted etcd. Anything still running a binary of this cluster's folder is stopped.
+reap_leftovers() {
+  local pattern="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/bin/" i
+  pgrep -f "$pattern" >/dev/null || return 0
+  log "stopping leftover processes of $CLUSTER_NAME"
+  pkill -TERM -f "$pattern" || true
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    pgrep -f "$pattern" >/dev/null || return 0
+    sleep 0.5
+  done
+  pkill -KILL -f "$pattern" || true
 }
 
 # --- one component at a time -------------------------------------------------------------
