@@ -178,7 +178,11 @@ fn transport(err: &(dyn std::error::Error + 'static)) -> Option<Transport> {
         if text.contains("deadline has elapsed") {
             return Some(Transport::TimedOut);
         }
-        if text.contains("connection closed before message completed") {
+        // hyper's body errors: HTTP/1.1 says the message was incomplete; over HTTP/2 the cut
+        // surfaces as a failed body read whose TLS EOF is in the text, not in a source.
+        if text.contains("connection closed before message completed")
+            || text.contains("error reading a body from connection")
+        {
             return Some(Transport::Cut);
         }
         next = e.source();
@@ -283,6 +287,23 @@ mod tests {
                 .contains("certificate-authority")
         );
         assert_eq!(plain_cause("Connection refused"), "Connection refused");
+    }
+
+    #[test]
+    fn an_answer_cut_mid_body_is_a_cut_over_http1_and_http2() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Hyper(&'static str);
+        for text in [
+            "connection closed before message completed",
+            "error reading a body from connection: peer closed connection without sending TLS close_notify",
+        ] {
+            assert!(
+                matches!(transport(&Hyper(text)), Some(Transport::Cut)),
+                "{text}"
+            );
+        }
+        assert!(transport(&Hyper("invalid peer certificate: UnknownIssuer")).is_none());
     }
 
     #[test]
