@@ -243,23 +243,7 @@ impl TestCluster {
 
     /// Starts a client-go leader-election peer; it is killed when the guard drops.
     pub fn peer(&self, namespace: &str, lease: &str, identity: &str, extra: &[&str]) -> Peer {
-        let log = std::env::temp_dir().join(format!("lepeer-{namespace}-{identity}.jsonl"));
-        let child = self
-            .scrubbed(&self.lepeer)
-            .args([
-                "--namespace",
-                namespace,
-                "--name",
-                lease,
-                "--identity",
-                identity,
-            ])
-            .args(extra)
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        Peer { child, log }
+        self.spawn_peer(None, (namespace, lease), identity, extra)
     }
 
     /// A peer as `peer` starts it, against the cluster of another kubeconfig.
@@ -270,10 +254,22 @@ impl TestCluster {
         identity: &str,
         extra: &[&str],
     ) -> Peer {
+        self.spawn_peer(Some(kubeconfig), (namespace, lease), identity, extra)
+    }
+
+    fn spawn_peer(
+        &self,
+        kubeconfig: Option<&Path>,
+        (namespace, lease): (&str, &str),
+        identity: &str,
+        extra: &[&str],
+    ) -> Peer {
         let log = std::env::temp_dir().join(format!("lepeer-{namespace}-{identity}.jsonl"));
-        let child = self
-            .scrubbed(&self.lepeer)
-            .env("KUBECONFIG", kubeconfig)
+        let mut command = self.scrubbed(&self.lepeer);
+        if let Some(kubeconfig) = kubeconfig {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        let child = command
             .args([
                 "--namespace",
                 namespace,

@@ -190,7 +190,8 @@ fn counted(n: usize) -> String {
     format!("{n} lock{}", if n == 1 { "" } else { "s" })
 }
 
-fn breakdown(states: &BTreeMap<&str, usize>) -> String {
+/// ` (2 Held, 1 Expired)`: counts by state, in name order; empty when there are none.
+pub(super) fn breakdown(states: &BTreeMap<&str, usize>) -> String {
     if states.is_empty() {
         return String::new();
     }

@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::commands::status::fleet::Read;
+use crate::commands::status::fleet::{Read, breakdown};
 use crate::commands::status::fleet_watch::{ending, name_failed, until_denied};
 use crate::commands::status::shards::{self, FamilyItem, FamilyList};
 use crate::commands::status::shards_watch::{Leaders, ShardEvent, Shards, describe, diff};
@@ -216,14 +216,6 @@ fn summary(views: &[View<'_>], members: &[Member<Read>]) -> String {
 
 fn counted(n: usize) -> String {
     format!("{n} {}", if n == 1 { "family" } else { "families" })
-}
-
-fn breakdown(states: &BTreeMap<&str, usize>) -> String {
-    if states.is_empty() {
-        return String::new();
-    }
-    let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    format!(" ({})", parts.join(", "))
 }
 
 /// One `LeaseFamilyList` for the fleet: `serverTime` is the latest of the clusters' clocks,
