@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::GetParams;
 
 use super::holder::{self, HolderPod, PodSummary};
 use super::model::LeaderLock;
@@ -21,6 +22,18 @@ use crate::kube::{Action, Cluster};
 /// `kubectl get leases -A` altogether; 32 keeps the API server far below its default 400
 /// requests in flight and hides a slow link's latency.
 const HOLDER_LOOKUP_CONCURRENCY: usize = 32;
+
+/// How current a holder's pod must be when it is looked up with a GET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Freshness {
+    /// Read from etcd: what `release` judges a holder by before it writes.
+    Current,
+    /// Read from the API server's watch cache (`resourceVersion=0`), which trails etcd by the
+    /// time a watch event takes to arrive: cheaper for the server, and what a read-only view of
+    /// hundreds of holders (`status`) is measured against. A pod the cache does not have is asked
+    /// for again from etcd, so no holder is called gone on the cache's word alone.
+    Cached,
+}
 
 /// (namespace, pod name the identity points at)
 pub(super) type HolderKey = (String, String);
@@ -45,13 +58,14 @@ pub(super) async fn resolve_holders(
     cluster: &Cluster,
     locks: &[LeaderLock],
     known: Option<&HashMap<HolderKey, &Pod>>,
+    freshness: Freshness,
 ) -> Result<(Vec<Option<HolderPod>>, Option<String>)> {
     let mut keys: Vec<HolderKey> = locks.iter().filter_map(holder_key).collect();
     keys.sort();
     keys.dedup();
     let lookups: HashMap<HolderKey, Lookup> = futures::stream::iter(keys)
         .map(|key| async move {
-            lookup(cluster, known, &key.0, &key.1)
+            lookup(cluster, known, freshness, &key.0, &key.1)
                 .await
                 .map(|found| (key, found))
         })
@@ -73,7 +87,7 @@ pub(super) async fn resolve_holders(
     let static_found: HashMap<(String, String), Option<PodSummary>> =
         futures::stream::iter(static_pods)
             .map(|(namespace, name)| async move {
-                let summary = match find_pod(cluster, known, &namespace, &name).await {
+                let summary = match find_pod(cluster, known, freshness, &namespace, &name).await {
                     Ok(summary) => summary,
                     Err(err) if err.is_withheld() => None,
                     Err(err) => return Err(err),
@@ -108,17 +122,34 @@ pub(super) async fn resolve_holders(
     Ok((resolved, notice))
 }
 
-async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Option<Pod>> {
+async fn get_pod(
+    cluster: &Cluster,
+    freshness: Freshness,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Pod>> {
     let pods = cluster.api::<Pod>(Some(namespace));
-    cluster
-        .call(pods.get_opt(name), Action::get("pods", Some(namespace)))
-        .await
+    let action = Action::get("pods", Some(namespace));
+    if freshness == Freshness::Cached {
+        let cached = async {
+            match pods.get_with(name, &GetParams::any()).await {
+                Ok(pod) => Ok(Some(pod)),
+                Err(kube::Error::Api(status)) if status.is_not_found() => Ok(None),
+                Err(err) => Err(err),
+            }
+        };
+        if let Some(pod) = cluster.call(cached, action).await? {
+            return Ok(Some(pod));
+        }
+    }
+    cluster.call(pods.get_opt(name), action).await
 }
 
 /// A pod by name: from `known` when the caller listed every pod in scope, else one GET.
 async fn find_pod(
     cluster: &Cluster,
     known: Option<&HashMap<HolderKey, &Pod>>,
+    freshness: Freshness,
     namespace: &str,
     name: &str,
 ) -> Result<Option<PodSummary>> {
@@ -126,7 +157,7 @@ async fn find_pod(
         Some(pods) => pods
             .get(&(namespace.to_string(), name.to_string()))
             .map(|pod| holder::summarize(pod)),
-        None => get_pod(cluster, namespace, name)
+        None => get_pod(cluster, freshness, namespace, name)
             .await?
             .map(|pod| holder::summarize(&pod)),
     })
@@ -137,10 +168,11 @@ async fn find_pod(
 async fn lookup(
     cluster: &Cluster,
     known: Option<&HashMap<HolderKey, &Pod>>,
+    freshness: Freshness,
     namespace: &str,
     pod_name: &str,
 ) -> Result<Lookup> {
-    match find_pod(cluster, known, namespace, pod_name).await {
+    match find_pod(cluster, known, freshness, namespace, pod_name).await {
         Ok(Some(pod)) => return Ok(Lookup::Pod(HolderPod::Found(pod))),
         Ok(None) => {}
         Err(err) if err.is_withheld() => {

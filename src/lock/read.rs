@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Pod};
 use kube::api::ListParams;
 
 use super::handover::Candidate;
-use super::lookup::{HolderKey, resolve_holders};
+use super::lookup::{Freshness, HolderKey, resolve_holders};
 use super::model::{self, LeaderLock, LockKind, LockReport};
 use crate::error::{Error, Result, tolerate_withheld};
 use crate::kube::{Action, Cluster, Selectors};
@@ -150,7 +150,8 @@ pub async fn list(cluster: &Cluster, scope: Scope<'_>) -> Result<Listed> {
 
 /// Looks up each lock's holder and judges its state at one server instant. `pods`, when given,
 /// is every pod of the scope already listed by the caller: holders are found there instead of
-/// with one GET each.
+/// with one GET each (served from the API server's watch cache: a read-only view of many
+/// holders; a pod missing there is confirmed from etcd).
 pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> Result<Inventory> {
     let Listed {
         locks,
@@ -170,7 +171,8 @@ pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> R
             })
             .collect::<HashMap<HolderKey, &Pod>>()
     });
-    let (holders, holder_notice) = resolve_holders(cluster, &locks, known.as_ref()).await?;
+    let (holders, holder_notice) =
+        resolve_holders(cluster, &locks, known.as_ref(), Freshness::Cached).await?;
     notices.extend(holder_notice);
     let now = cluster.server_now();
     let reports = locks
@@ -193,10 +195,17 @@ pub async fn judge(cluster: &Cluster, listed: Listed, pods: Option<&[Pod]>) -> R
     })
 }
 
-/// The report for one lock already read (holder pod looked up, state judged now), and a notice
+/// The report for one lock already read (holder pod looked up from etcd, current: `release`
+/// judges by it before it writes; state judged now), and a notice
 /// when RBAC kept part of the holder lookup from us (the holder then shows as unmapped).
 pub async fn report(cluster: &Cluster, lock: LeaderLock) -> Result<(LockReport, Option<String>)> {
-    let (mut holders, notice) = resolve_holders(cluster, std::slice::from_ref(&lock), None).await?;
+    let (mut holders, notice) = resolve_holders(
+        cluster,
+        std::slice::from_ref(&lock),
+        None,
+        Freshness::Current,
+    )
+    .await?;
     let holder_pod = holders.pop().flatten();
     let report = LockReport::judge(lock, holder_pod, Vec::new(), cluster.server_now());
     Ok((report, notice))
