@@ -93,6 +93,31 @@ impl TableCell {
     }
 }
 
+/// One table for a fleet: a CONTEXT column, then each cluster's own columns (every cluster's
+/// view has the same headers). Empty when no cluster has a row.
+pub fn context_table<'a>(
+    parts: impl IntoIterator<Item = (&'a str, (Vec<&'static str>, Vec<Vec<TableCell>>))>,
+    no_headers: bool,
+    palette: Palette,
+) -> String {
+    let mut headers = vec!["context"];
+    let mut rows: Vec<Vec<TableCell>> = Vec::new();
+    for (context, (h, r)) in parts {
+        if headers.len() == 1 {
+            headers.extend(h);
+        }
+        rows.extend(r.into_iter().map(|row| {
+            let mut full = vec![TableCell::from(context.to_string())];
+            full.extend(row);
+            full
+        }));
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(&headers, rows, no_headers, palette)
+}
+
 /// A table the way kubectl prints one: upper-case headers, no borders, columns three spaces apart.
 pub fn table(
     headers: &[&str],

@@ -28,7 +28,7 @@ use crate::lock::read::{self, Inventory, Scope};
 use crate::lock::watch::{self, LockId, Reading};
 use crate::options::{Namespaces, Options, StatusFormat};
 use crate::render::{self, Palette};
-use view::{EventLine, LockList};
+use view::LockList;
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     if let Some(family) = &args.shards {
@@ -218,26 +218,8 @@ async fn follow(
             },
         }
         let now = cluster.server_now();
-        for ((namespace, name, kind), change) in &changes {
-            if json {
-                let line = EventLine {
-                    time: now,
-                    kind: kind.as_str(),
-                    namespace,
-                    name,
-                    change,
-                };
-                serde_json::to_writer(&mut *out, &line).map_err(|e| Error::Output(e.into()))?;
-                out.write_all(b"\n")?;
-            } else {
-                let stamp = now.strftime("%H:%M:%S");
-                writeln!(
-                    out,
-                    "{stamp}  {}/{namespace}/{name}  {}",
-                    kind.resource(),
-                    change.describe(now)
-                )?;
-            }
+        for (id, change) in &changes {
+            view::write_change(&mut *out, json, None, now, id, change)?;
         }
         if !changes.is_empty() {
             out.flush()?;

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::kube::fleet::{self, ClusterEntry, Member};
 use crate::kube::kubeconfig;
 use crate::options::{DrainCheckFormat, Options};
-use crate::render::{self, TableCell};
+use crate::render;
 
 pub async fn run(args: &DrainCheckArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     let format = options.output.drain_check()?;
@@ -114,23 +114,9 @@ fn nothing_missing(args: &DrainCheckArgs, members: &[Member<Checked>]) -> Result
 }
 
 fn table(members: &[Member<Checked>], server_dry_run: bool, options: &Options) -> String {
-    let mut headers = vec!["context"];
-    let mut rows: Vec<Vec<TableCell>> = Vec::new();
-    for (context, checked) in read(members) {
-        let (h, r) = view::table_parts(&checked.reports, server_dry_run);
-        if headers.len() == 1 {
-            headers.extend(h);
-        }
-        rows.extend(r.into_iter().map(|row| {
-            let mut full = vec![TableCell::from(context.to_string())];
-            full.extend(row);
-            full
-        }));
-    }
-    if rows.is_empty() {
-        return String::new();
-    }
-    render::table(&headers, rows, options.no_headers, options.palette)
+    let parts = read(members)
+        .map(|(context, checked)| (context, view::table_parts(&checked.reports, server_dry_run)));
+    render::context_table(parts, options.no_headers, options.palette)
 }
 
 /// One node NAME: its pods in every cluster that has it, each under a `Context:` line.

@@ -19,7 +19,7 @@ use crate::kube::fleet::{self, Member};
 use crate::kube::kubeconfig;
 use crate::lock::read::{self, Inventory, Scope};
 use crate::options::{Options, StatusFormat};
-use crate::render::{self, TableCell};
+use crate::render;
 
 pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     let format = options.output.status()?;
@@ -123,26 +123,12 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
 pub(super) type Read = (Cluster, Option<String>, Inventory);
 
 fn table(members: &[Member<Read>], all_namespaces: bool, wide: bool, options: &Options) -> String {
-    let mut headers = vec!["context"];
-    let mut rows: Vec<Vec<TableCell>> = Vec::new();
-    for member in members {
-        let Ok((_, _, inventory)) = &member.outcome else {
-            continue;
-        };
-        let (h, r) = view::table_parts(inventory, all_namespaces, wide);
-        if headers.len() == 1 {
-            headers.extend(h);
-        }
-        rows.extend(r.into_iter().map(|row| {
-            let mut full = vec![TableCell::from(member.context.clone())];
-            full.extend(row);
-            full
-        }));
-    }
-    if rows.is_empty() {
-        return String::new();
-    }
-    render::table(&headers, rows, options.no_headers, options.palette)
+    let parts = members.iter().filter_map(|member| {
+        let (_, _, inventory) = member.outcome.as_ref().ok()?;
+        let parts = view::table_parts(inventory, all_namespaces, wide);
+        Some((member.context.as_str(), parts))
+    });
+    render::context_table(parts, options.no_headers, options.palette)
 }
 
 /// One line per cluster, then the fleet's: how many locks and in which states.

@@ -10,10 +10,9 @@ use std::time::Duration;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::{Stream, StreamExt};
-use serde::Serialize;
 
 use crate::commands::status::fleet::Read;
-use crate::commands::status::view::EventLine;
+use crate::commands::status::view;
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::Member;
@@ -63,14 +62,6 @@ pub(super) fn ending(lost: &[String], total: usize) -> Result<()> {
         lost.len(),
         lost.join(", ")
     )))
-}
-
-/// A `-w -o json` line of a fleet: the single-cluster line with `context` first.
-#[derive(Serialize)]
-struct FleetEventLine<'a> {
-    context: &'a str,
-    #[serde(flatten)]
-    line: EventLine<'a>,
 }
 
 /// What the watch remembers of one cluster.
@@ -184,32 +175,10 @@ pub(super) async fn follow(
                 }
             }
         }
-        for (i, (namespace, name, kind), change) in &changes {
+        for (i, id, change) in &changes {
             let Some(w) = &watched[*i] else { continue };
             let now = w.cluster.server_now();
-            if json {
-                let line = FleetEventLine {
-                    context: &w.context,
-                    line: EventLine {
-                        time: now,
-                        kind: kind.as_str(),
-                        namespace,
-                        name,
-                        change,
-                    },
-                };
-                serde_json::to_writer(&mut *out, &line).map_err(|e| Error::Output(e.into()))?;
-                out.write_all(b"\n")?;
-            } else {
-                writeln!(
-                    out,
-                    "{}  {}  {}/{namespace}/{name}  {}",
-                    now.strftime("%H:%M:%S"),
-                    w.context,
-                    kind.resource(),
-                    change.describe(now)
-                )?;
-            }
+            view::write_change(&mut *out, json, Some(&w.context), now, id, change)?;
         }
         if !changes.is_empty() {
             out.flush()?;
@@ -223,6 +192,7 @@ pub(super) async fn follow(
 mod tests {
     use super::*;
     use crate::lock::model::LeaderLock;
+    use view::EventLine;
 
     #[test]
     fn a_clusters_readings_end_after_its_lease_watch_is_refused() {
@@ -250,15 +220,13 @@ mod tests {
             to: "b".into(),
             no_leader_for: None,
         };
-        let line = FleetEventLine {
-            context: "prod-eu",
-            line: EventLine {
-                time: "2026-01-01T00:00:00Z".parse().unwrap(),
-                kind: "Lease",
-                namespace: "ns",
-                name: "l",
-                change: &change,
-            },
+        let line = EventLine {
+            context: Some("prod-eu"),
+            time: "2026-01-01T00:00:00Z".parse().unwrap(),
+            kind: "Lease",
+            namespace: "ns",
+            name: "l",
+            change: &change,
         };
         let text = serde_json::to_string(&line).unwrap();
         assert!(

@@ -28,7 +28,7 @@ use crate::lock::model::{LeaderLock, LockKind};
 use crate::lock::read::{self, Scope};
 use crate::lock::watch::{self, Reading};
 use crate::options::{Options, StatusFormat};
-use crate::render::{self, TableCell};
+use crate::render;
 
 /// One cluster's families, as its own read and clock give them.
 struct View<'m> {
@@ -156,23 +156,11 @@ pub(super) async fn run(
 }
 
 fn table(views: &[View<'_>], all_namespaces: bool, wide: bool, options: &Options) -> String {
-    let mut headers = vec!["context"];
-    let mut rows: Vec<Vec<TableCell>> = Vec::new();
-    for view in views {
-        let (h, r) = shards::table_parts(&view.families, all_namespaces, wide);
-        if headers.len() == 1 {
-            headers.extend(h);
-        }
-        rows.extend(r.into_iter().map(|row| {
-            let mut full = vec![TableCell::from(view.context.to_string())];
-            full.extend(row);
-            full
-        }));
-    }
-    if rows.is_empty() {
-        return String::new();
-    }
-    render::table(&headers, rows, options.no_headers, options.palette)
+    let parts = views.iter().map(|view| {
+        let parts = shards::table_parts(&view.families, all_namespaces, wide);
+        (view.context, parts)
+    });
+    render::context_table(parts, options.no_headers, options.palette)
 }
 
 /// One line per cluster (failed ones too), then the fleet's: families and their states.

@@ -8,6 +8,7 @@ use crate::lock::changes::Change;
 use crate::lock::holder::{HolderPod, PodSummary};
 use crate::lock::model::{Expiry, LockReport, State};
 use crate::lock::read::Inventory;
+use crate::lock::watch::LockId;
 use crate::options::Options;
 use crate::render::{self, ExpiryText, HolderPodText, TableCell, Tone};
 
@@ -330,16 +331,53 @@ impl LockItem {
     }
 }
 
-/// A JSON line of `-w -o json`.
+/// A JSON line of `-w -o json`; a fleet's carries its `context` first.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<&'a str>,
     pub time: Timestamp,
     pub kind: &'static str,
     pub namespace: &'a str,
     pub name: &'a str,
     #[serde(flatten)]
     pub change: &'a Change,
+}
+
+/// One change seen by `-w`: `HH:MM:SS  [CONTEXT  ]kind/ns/name  change` by the server's clock
+/// `now`, or its JSON line.
+pub fn write_change(
+    out: &mut impl std::io::Write,
+    json: bool,
+    context: Option<&str>,
+    now: Timestamp,
+    (namespace, name, kind): &LockId,
+    change: &Change,
+) -> crate::error::Result<()> {
+    if json {
+        let line = EventLine {
+            context,
+            time: now,
+            kind: kind.as_str(),
+            namespace,
+            name,
+            change,
+        };
+        serde_json::to_writer(&mut *out, &line)
+            .map_err(|e| crate::error::Error::Output(e.into()))?;
+        out.write_all(b"\n")?;
+    } else {
+        let context = context.map(|c| format!("{c}  ")).unwrap_or_default();
+        writeln!(
+            out,
+            "{}  {context}{}/{namespace}/{name}  {}",
+            now.strftime("%H:%M:%S"),
+            kind.resource(),
+            change.describe(now)
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -443,6 +481,7 @@ mod tests {
             holder: "p-1".into(),
         };
         let line = EventLine {
+            context: None,
             time: "2026-01-01T00:00:00Z".parse().unwrap(),
             kind: "Lease",
             namespace: "ns",
