@@ -529,3 +529,71 @@ pub fn takeover_while_cut(
     proxy.restore();
     standby
 }
+
+/// Now as a Kubernetes MicroTime, the form of a lease's renewTime and acquireTime.
+pub fn now_micro() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+/// Fails unless `out` exited with `code`, showing everything it printed.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// What a process on a pseudo-terminal has shown so far (see `singleton_on_terminal`).
+pub type Screen = std::sync::Arc<std::sync::Mutex<String>>;
+
+/// Answers `y` to a process waiting at its prompt, and waits for it to exit.
+pub fn confirm(child: &mut std::process::Child) -> std::process::ExitStatus {
+    use std::io::Write;
+    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    child.wait().unwrap()
+}
+
+impl TestCluster {
+    /// A Lease as the API server returns it.
+    pub fn lease_json(&self, namespace: &str, name: &str) -> serde_json::Value {
+        serde_json::from_str(
+            &self.kubectl_ok(&["get", "lease", name, "-n", namespace, "-o", "json"]),
+        )
+        .unwrap()
+    }
+
+    /// A Deployment `name` of `replicas` pods labelled `app={name}`, whose pods never start a
+    /// container (kwok runs them); waits until all are Running and gives their names.
+    pub fn deployment(&self, namespace: &str, name: &str, replicas: u8) -> Vec<String> {
+        self.apply(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+        ));
+        let selector = format!("app={name}");
+        let mut pods = Vec::new();
+        assert!(
+            eventually(60, || {
+                pods = self.running_pods(namespace, &selector);
+                pods.len() == replicas as usize
+            }),
+            "pods: {pods:?}"
+        );
+        pods
+    }
+
+    /// `singleton_on_terminal`, once it shows its `Proceed? [y/N]` prompt.
+    pub fn singleton_at_prompt(&self, args: &[&str]) -> (std::process::Child, Screen) {
+        let (child, screen) = self.singleton_on_terminal(args);
+        assert!(
+            eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
+            "no prompt: {}",
+            screen.lock().unwrap()
+        );
+        (child, screen)
+    }
+}

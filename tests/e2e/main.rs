@@ -15,6 +15,7 @@ mod fleet_watch;
 mod harness;
 mod rbac;
 mod release;
+mod release_evict;
 mod release_races;
 mod scaffold;
 mod shards;

@@ -1,70 +1,40 @@
+//! `release` of a lease or a legacy lock: what it refuses without consent, what it frees, a
+//! lease changed while the user confirms, `--to`, and Ctrl-C. `--evict` is in release_evict.rs,
+//! races lined up with the test pause in release_races.rs.
+
 use serde_json::Value;
 
-use crate::harness::{TestCluster, cluster, eventually, stderr, stdout};
+use crate::harness::{
+    TestCluster, assert_exit, cluster, confirm, eventually, now_micro, stderr, stdout,
+};
 
-fn now_micro() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
-}
-
-fn lease(c: &TestCluster, ns: &str, name: &str, holder: &str) {
+/// A lease held by `holder`, renewed just now for 300 s, after four transitions.
+pub(crate) fn lease(c: &TestCluster, ns: &str, name: &str, holder: &str) {
     c.apply(&format!(
         "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  holderIdentity: '{holder}'\n  leaseDurationSeconds: 300\n  renewTime: '{now}'\n  acquireTime: '{now}'\n  leaseTransitions: 4\n",
         now = now_micro()
     ));
 }
 
-fn lease_json(c: &TestCluster, ns: &str, name: &str) -> Value {
-    serde_json::from_str(&c.kubectl_ok(&["get", "lease", name, "-n", ns, "-o", "json"])).unwrap()
-}
-
-fn deployment(c: &TestCluster, ns: &str, name: &str, replicas: u8) -> Vec<String> {
+/// The lease `lock`, expired long ago, of `ghost`, a pod that never existed: release frees it.
+fn expired_ghost_lease(c: &TestCluster, ns: &str) {
     c.apply(&format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
     ));
-    let pods = || {
-        c.kubectl_ok(&[
-            "get",
-            "pods",
-            "-n",
-            ns,
-            "-l",
-            &format!("app={name}"),
-            "--field-selector=status.phase=Running",
-            "-o",
-            "jsonpath={.items[*].metadata.name}",
-        ])
-    };
-    assert!(
-        eventually(60, || pods().split_whitespace().count()
-            == replicas as usize),
-        "pods: {}",
-        pods()
-    );
-    pods().split_whitespace().map(str::to_string).collect()
 }
 
-/// After a refused eviction: the lease `lock` still has `before` as its resourceVersion and the
-/// pod still exists.
-fn assert_eviction_changed_nothing(c: &TestCluster, ns: &str, before: &Value, pod: &str) {
-    assert_eq!(
-        &lease_json(c, ns, "lock")["metadata"]["resourceVersion"],
-        before
-    );
-    assert!(
-        c.kubectl(&["get", "pod", pod, "-n", ns]).status.success(),
-        "the pod was evicted"
-    );
+/// The resourceVersion of the lease `name`: it changes with every write.
+pub(crate) fn resource_version(c: &TestCluster, ns: &str, name: &str) -> Value {
+    c.lease_json(ns, name)["metadata"]["resourceVersion"].clone()
 }
 
 #[test]
 fn a_live_holder_is_refused_and_nothing_changes_without_consent() {
     let c = cluster();
     let ns = c.namespace("release-refuse");
-    let pods = deployment(c, &ns, "app", 1);
+    let pods = c.deployment(&ns, "app", 1);
     lease(c, &ns, "lock", &pods[0]);
-    let rv = || lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let rv = || resource_version(c, &ns, "lock");
     let before = rv();
 
     let refused = c.singleton(&["release", "lock", "-n", &ns, "-y"]);
@@ -118,7 +88,7 @@ fn a_live_holder_is_refused_and_nothing_changes_without_consent() {
     let forced = c.singleton(&["release", "lock", "-n", &ns, "--force", "-y", "--no-wait"]);
     assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
     assert!(stderr(&forced).contains("Warning:"), "{}", stderr(&forced));
-    let spec = &lease_json(c, &ns, "lock")["spec"];
+    let spec = &c.lease_json(&ns, "lock")["spec"];
     assert_eq!(spec["holderIdentity"], "", "{spec}");
     assert_eq!(spec["leaseDurationSeconds"], 1, "{spec}");
     assert_eq!(spec["leaseTransitions"], 4, "transitions are kept: {spec}");
@@ -129,7 +99,7 @@ fn a_live_holder_is_refused_and_nothing_changes_without_consent() {
 fn an_orphaned_lease_is_freed_and_a_standby_leads_before_it_would_have_expired() {
     let c = cluster();
     let ns = c.namespace("release-orphan");
-    let pods = deployment(c, &ns, "workers", 2);
+    let pods = c.deployment(&ns, "workers", 2);
     let timings = [
         "--lease-duration=15s",
         "--renew-deadline=10s",
@@ -153,27 +123,21 @@ fn an_orphaned_lease_is_freed_and_a_standby_leads_before_it_would_have_expired()
         "--wait=true",
         "--timeout=60s",
     ]);
-    let renewed: jiff::Timestamp = lease_json(c, &ns, "jobs")["spec"]["renewTime"]
+    let renewed: jiff::Timestamp = c.lease_json(&ns, "jobs")["spec"]["renewTime"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
 
     let out = c.singleton(&["release", "jobs", "-n", &ns, "-y", "--wait", "30s"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(
         text.contains("state Orphaned") && text.contains("freed the lock"),
         "{text}"
     );
     assert!(text.contains(&format!("new leader {}", pods[1])), "{text}");
-    let acquired: jiff::Timestamp = lease_json(c, &ns, "jobs")["spec"]["acquireTime"]
+    let acquired: jiff::Timestamp = c.lease_json(&ns, "jobs")["spec"]["acquireTime"]
         .as_str()
         .unwrap()
         .parse()
@@ -183,122 +147,6 @@ fn an_orphaned_lease_is_freed_and_a_standby_leads_before_it_would_have_expired()
         "the standby only led after the old lease would have expired anyway ({acquired} vs {renewed} + 15s)"
     );
     assert!(standby.has_event("started_leading"));
-    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
-}
-
-/// When each peer led, from its own event log: (started_leading, stopped leading or exit).
-fn leadership(events: &[Value]) -> Option<(String, Option<String>)> {
-    let start = events.iter().find(|e| e["event"] == "started_leading")?["time"]
-        .as_str()?
-        .to_string();
-    let end = events
-        .iter()
-        .find(|e| e["event"] == "stopped_leading" || e["event"] == "exited")
-        .and_then(|e| e["time"].as_str())
-        .map(str::to_string);
-    Some((start, end))
-}
-
-#[test]
-fn evict_hands_over_without_two_leaders() {
-    let c = cluster();
-    let ns = c.namespace("release-evict");
-    let pods = deployment(c, &ns, "consumer", 3);
-    let timings = [
-        "--lease-duration=15s",
-        "--renew-deadline=10s",
-        "--retry-period=2s",
-        "--release-on-cancel=false",
-    ];
-    let mut peers: Vec<_> = pods
-        .iter()
-        .map(|p| c.peer(&ns, "consumer", p, &timings))
-        .collect();
-    assert!(
-        eventually(30, || peers.iter().any(|p| p.has_event("started_leading"))),
-        "no leader"
-    );
-    let old = lease_json(c, &ns, "consumer")["spec"]["holderIdentity"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    let out = c.singleton(&[
-        "release", "consumer", "-n", &ns, "--evict", "-y", "--wait", "60s",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let text = stdout(&out);
-    assert!(text.contains(&format!("evicted pod {ns}/{old}")), "{text}");
-    assert!(text.contains("new leader "), "{text}");
-    let new = lease_json(c, &ns, "consumer")["spec"]["holderIdentity"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_ne!(new, old);
-
-    // The peers' own logs: the old leader stopped before the new one started.
-    let old_peer = pods.iter().position(|p| *p == old).unwrap();
-    assert!(
-        eventually(10, || peers[old_peer].exited()),
-        "the evicted peer never exited"
-    );
-    let (_, old_end) = leadership(&peers[old_peer].events()).unwrap();
-    let old_end = old_end.expect("the old leader never stopped");
-    let new_peer = pods.iter().position(|p| *p == new).unwrap();
-    let (new_start, _) = leadership(&peers[new_peer].events()).unwrap();
-    let parse = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
-    assert!(
-        parse(&old_end) <= parse(&new_start),
-        "two leaders: old until {old_end}, new from {new_start}"
-    );
-    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
-}
-
-#[test]
-fn evict_blocked_by_a_pdb_names_it_and_changes_nothing() {
-    let c = cluster();
-    let ns = c.namespace("release-pdb");
-    let pods = deployment(c, &ns, "single", 1);
-    c.apply(&format!(
-        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: single-guard, namespace: {ns}}}\nspec: {{minAvailable: 1, selector: {{matchLabels: {{app: single}}}}}}\n"
-    ));
-    let allowed = || {
-        c.kubectl_ok(&[
-            "get",
-            "pdb",
-            "single-guard",
-            "-n",
-            &ns,
-            "-o",
-            "jsonpath={.status.observedGeneration}",
-        ])
-    };
-    assert!(
-        eventually(30, || !allowed().is_empty()),
-        "the disruption controller never saw the PDB"
-    );
-    lease(c, &ns, "lock", &pods[0]);
-    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
-    let out = c.singleton(&["release", "lock", "-n", &ns, "--evict", "-y"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("blocked by PodDisruptionBudget single-guard"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eviction_changed_nothing(c, &ns, &before, &pods[0]);
     c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
 }
 
@@ -320,13 +168,7 @@ fn an_expired_legacy_configmap_lock_is_freed_in_its_annotation() {
         "-y",
         "--no-wait",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("the lease has expired"),
         "{}",
@@ -359,20 +201,11 @@ fn an_expired_legacy_configmap_lock_is_freed_in_its_annotation() {
 
 #[test]
 fn a_lease_changed_while_the_user_confirms_is_reread_and_never_overwritten() {
-    use std::io::Write;
     let c = cluster();
     let ns = c.namespace("release-conflict");
-    let pods = deployment(c, &ns, "app", 1);
-    // An expired lease of a pod that never existed: release would free it.
-    c.apply(&format!(
-        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
-    ));
-    let (mut child, screen) = c.singleton_on_terminal(&["release", "lock", "-n", &ns, "--no-wait"]);
-    assert!(
-        eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
-        "no prompt: {}",
-        screen.lock().unwrap()
-    );
+    let pods = c.deployment(&ns, "app", 1);
+    expired_ghost_lease(c, &ns);
+    let (mut child, screen) = c.singleton_at_prompt(&["release", "lock", "-n", &ns, "--no-wait"]);
     // While the user reads the plan, the live pod takes the lease.
     c.kubectl_ok(&[
         "patch",
@@ -388,9 +221,8 @@ fn a_lease_changed_while_the_user_confirms_is_reread_and_never_overwritten() {
             now_micro()
         ),
     ]);
-    let taken = lease_json(c, &ns, "lock");
-    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
-    let status = child.wait().unwrap();
+    let taken = c.lease_json(&ns, "lock");
+    let status = confirm(&mut child);
     let text = screen.lock().unwrap().clone();
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("409 Conflict"), "{text}");
@@ -399,7 +231,7 @@ fn a_lease_changed_while_the_user_confirms_is_reread_and_never_overwritten() {
         "the second decision must see the new holder and refuse: {text}"
     );
     assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        resource_version(c, &ns, "lock"),
         taken["metadata"]["resourceVersion"],
         "the new holder's lease was overwritten: {text}"
     );
@@ -431,7 +263,7 @@ fn to_on_a_server_elected_lease_names_only_the_candidate_the_election_picks() {
     };
     assert!(eventually(30, || candidates() == 2));
     assert_eq!(
-        lease_json(c, &ns, "sched")["spec"]["strategy"],
+        c.lease_json(&ns, "sched")["spec"]["strategy"],
         "OldestEmulationVersion"
     );
 
@@ -444,7 +276,7 @@ fn to_on_a_server_elected_lease_names_only_the_candidate_the_election_picks() {
         "{}",
         stderr(&refused)
     );
-    let spec = &lease_json(c, &ns, "sched")["spec"];
+    let spec = &c.lease_json(&ns, "sched")["spec"];
     assert!(spec["preferredHolder"].is_null(), "{spec}");
     assert_eq!(spec["holderIdentity"], "first", "{spec}");
 
@@ -468,60 +300,23 @@ fn to_on_a_server_elected_lease_names_only_the_candidate_the_election_picks() {
 }
 
 #[test]
-fn evict_under_overlapping_pdbs_reports_the_api_servers_500_in_one_line() {
-    let c = cluster();
-    let ns = c.namespace("release-overlap");
-    let pods = deployment(c, &ns, "single", 1);
-    for name in ["guard-a", "guard-b"] {
-        c.apply(&format!(
-            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{maxUnavailable: 1, selector: {{matchLabels: {{app: single}}}}}}\n"
-        ));
-    }
-    lease(c, &ns, "lock", &pods[0]);
-    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
-    let out = c.singleton(&["release", "lock", "-n", &ns, "--evict", "-y"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{}{err}", stdout(&out));
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(
-        err.contains("more than one PodDisruptionBudget (guard-a, guard-b)")
-            && err.contains("pdb-overlap"),
-        "{err}"
-    );
-    assert_eviction_changed_nothing(c, &ns, &before, &pods[0]);
-    c.kubectl_ok(&["delete", "namespace", &ns, "--wait=false"]);
-}
-
-#[test]
 fn two_releases_at_once_one_writes_the_other_sees_the_conflict_and_reports_what_it_found() {
-    use std::io::Write;
     let c = cluster();
     let ns = c.namespace("release-race");
-    // An expired lease of a pod that never existed: both processes plan to free it.
-    c.apply(&format!(
-        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
-    ));
+    // Both processes plan to free it.
+    expired_ghost_lease(c, &ns);
     let args = ["release", "lock", "-n", &ns, "--no-wait"];
-    let (mut first, first_screen) = c.singleton_on_terminal(&args);
-    let (mut second, second_screen) = c.singleton_on_terminal(&args);
-    for screen in [&first_screen, &second_screen] {
-        assert!(
-            eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
-            "no prompt: {}",
-            screen.lock().unwrap()
-        );
-    }
+    let (mut first, first_screen) = c.singleton_at_prompt(&args);
+    let (mut second, second_screen) = c.singleton_at_prompt(&args);
     // Both have read the same resourceVersion and hold the same plan; confirm one, then the other.
-    first.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
     assert_eq!(
-        first.wait().unwrap().code(),
+        confirm(&mut first).code(),
         Some(0),
         "{}",
         first_screen.lock().unwrap()
     );
-    let freed = lease_json(c, &ns, "lock");
-    second.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
-    let status = second.wait().unwrap();
+    let freed = c.lease_json(&ns, "lock");
+    let status = confirm(&mut second);
     let first_text = first_screen.lock().unwrap().clone();
     let second_text = second_screen.lock().unwrap().clone();
     assert!(first_text.contains("freed the lock"), "{first_text}");
@@ -535,7 +330,7 @@ fn two_releases_at_once_one_writes_the_other_sees_the_conflict_and_reports_what_
     );
     assert!(!second_text.contains("freed the lock"), "{second_text}");
     assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        resource_version(c, &ns, "lock"),
         freed["metadata"]["resourceVersion"],
         "the second release wrote too"
     );
@@ -547,9 +342,7 @@ fn ctrl_c_during_the_wait_exits_130_saying_what_was_done_and_what_was_not() {
     let c = cluster();
     let ns = c.namespace("release-sigint");
     // An expired lease nobody else wants: release frees it, then waits for a leader in vain.
-    c.apply(&format!(
-        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: ghost\n  leaseDurationSeconds: 15\n  renewTime: '2020-01-01T00:00:00.000000Z'\n  leaseTransitions: 2\n"
-    ));
+    expired_ghost_lease(c, &ns);
     let child = c
         .singleton_command(&["release", "lock", "-n", &ns, "-y", "--wait", "5m"])
         .stdout(std::process::Stdio::piped())
@@ -557,25 +350,19 @@ fn ctrl_c_during_the_wait_exits_130_saying_what_was_done_and_what_was_not() {
         .spawn()
         .unwrap();
     assert!(
-        eventually(30, || lease_json(c, &ns, "lock")["spec"]["holderIdentity"]
+        eventually(30, || c.lease_json(&ns, "lock")["spec"]["holderIdentity"]
             .as_str()
             .is_none_or(str::is_empty)),
         "the lease was never freed"
     );
-    let freed = lease_json(c, &ns, "lock");
+    let freed = c.lease_json(&ns, "lock");
     let kill = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 130);
     assert!(stdout(&out).contains("freed the lock"), "{}", stdout(&out));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -586,7 +373,7 @@ fn ctrl_c_during_the_wait_exits_130_saying_what_was_done_and_what_was_not() {
         "{err}"
     );
     assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        resource_version(c, &ns, "lock"),
         freed["metadata"]["resourceVersion"],
         "nothing may change after Ctrl-C"
     );

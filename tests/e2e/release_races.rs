@@ -5,13 +5,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
-
-use crate::harness::{KillOnDrop, TestCluster, cluster, eventually};
-
-fn lease_json(c: &TestCluster, ns: &str, name: &str) -> Value {
-    serde_json::from_str(&c.kubectl_ok(&["get", "lease", name, "-n", ns, "-o", "json"])).unwrap()
-}
+use crate::harness::{KillOnDrop, TestCluster, cluster, confirm, eventually, now_micro, stderr};
 
 /// The lease's holder; empty while there is none (or no lease yet).
 fn holder(c: &TestCluster, ns: &str, name: &str) -> String {
@@ -73,17 +67,7 @@ impl Drop for Pause {
 fn a_conflict_after_the_eviction_never_evicts_the_new_leader() {
     let c = cluster();
     let ns = c.namespace("release-evict-race");
-    c.apply(&format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, namespace: {ns}}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: app}}}}\n  template:\n    metadata: {{labels: {{app: app}}}}\n    spec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
-    ));
-    let mut pods = Vec::new();
-    assert!(
-        eventually(60, || {
-            pods = c.running_pods(&ns, "app=app");
-            pods.len() == 2
-        }),
-        "pods: {pods:?}"
-    );
+    let pods = c.deployment(&ns, "app", 2);
     // Short terms, and no release on the way out: the evicted leader's lease stays until it
     // expires, when the standby takes it.
     let timings = [
@@ -171,39 +155,27 @@ fn a_conflict_after_the_eviction_never_evicts_the_new_leader() {
 
 #[test]
 fn two_releases_to_the_same_candidate_write_once_and_the_second_reports_the_handover_under_way() {
-    use std::io::Write;
     let c = cluster();
     let ns = c.namespace("release-to-race");
     // A coordinated lease under a third party's strategy, held by `a`: `--to b` sets
     // preferredHolder, which that party's controller acts on.
-    let now = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
+    let now = now_micro();
     c.apply(&format!(
         "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: a\n  leaseDurationSeconds: 300\n  renewTime: '{now}'\n  acquireTime: '{now}'\n  leaseTransitions: 1\n  strategy: example.com/Preferred\n"
     ));
     let args = ["release", "lock", "-n", &ns, "--to", "b", "--no-wait"];
-    let (mut first, first_screen) = c.singleton_on_terminal(&args);
-    let (mut second, second_screen) = c.singleton_on_terminal(&args);
-    for screen in [&first_screen, &second_screen] {
-        assert!(
-            eventually(30, || screen.lock().unwrap().contains("Proceed? [y/N]")),
-            "no prompt: {}",
-            screen.lock().unwrap()
-        );
-    }
+    let (mut first, first_screen) = c.singleton_at_prompt(&args);
+    let (mut second, second_screen) = c.singleton_at_prompt(&args);
     // Both read the same resourceVersion and plan the same write; confirm one, then the other.
-    first.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
     assert_eq!(
-        first.wait().unwrap().code(),
+        confirm(&mut first).code(),
         Some(0),
         "{}",
         first_screen.lock().unwrap()
     );
-    let preferred = lease_json(c, &ns, "lock");
+    let preferred = c.lease_json(&ns, "lock");
     assert_eq!(preferred["spec"]["preferredHolder"], "b", "{preferred}");
-    second.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
-    let status = second.wait().unwrap();
+    let status = confirm(&mut second);
     let first_text = first_screen.lock().unwrap().clone();
     let second_text = second_screen.lock().unwrap().clone();
     assert!(
@@ -221,7 +193,7 @@ fn two_releases_to_the_same_candidate_write_once_and_the_second_reports_the_hand
         "{second_text}"
     );
     assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        c.lease_json(&ns, "lock")["metadata"]["resourceVersion"],
         preferred["metadata"]["resourceVersion"],
         "the second release wrote too: {second_text}"
     );
@@ -237,17 +209,15 @@ fn an_evicted_pod_still_terminating_when_wait_runs_out_leaves_the_lock_as_it_is(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: leader, namespace: {ns}, finalizers: [example.com/hold]}}\nspec: {{containers: [{{name: c, image: example.invalid/x:1}}]}}\n"
     ));
     assert!(eventually(60, || c.pod_ready(&ns, "leader")), "never Ready");
-    let now = jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string();
+    let now = now_micro();
     c.apply(&format!(
         "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {{name: lock, namespace: {ns}}}\nspec:\n  holderIdentity: leader\n  leaseDurationSeconds: 300\n  renewTime: '{now}'\n  acquireTime: '{now}'\n"
     ));
-    let before = lease_json(c, &ns, "lock")["metadata"]["resourceVersion"].clone();
+    let before = c.lease_json(&ns, "lock")["metadata"]["resourceVersion"].clone();
     let out = c.singleton(&[
         "release", "lock", "-n", &ns, "--evict", "-y", "--wait", "3s",
     ]);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains(&format!(
@@ -256,7 +226,7 @@ fn an_evicted_pod_still_terminating_when_wait_runs_out_leaves_the_lock_as_it_is(
         "{err}"
     );
     assert_eq!(
-        lease_json(c, &ns, "lock")["metadata"]["resourceVersion"],
+        c.lease_json(&ns, "lock")["metadata"]["resourceVersion"],
         before
     );
     c.kubectl_ok(&[
