@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use super::keyed::{Keyed, NameKey};
+use super::trimmed_pod::TrimmedPod;
 
 use crate::audit::rules::Finding;
 use crate::k8s::{OwnerKind, WorkloadRef};
@@ -97,13 +98,13 @@ pub struct SourceStatus {
 }
 
 /// A pod as far as holders and the audit's election rules need it: its summary, its direct
-/// controller, and the pod trimmed to metadata, node, service account and status conditions.
+/// controller, and the pod trimmed to what the rules and the drain check read.
 #[derive(Debug, Clone)]
 pub struct CachedPod {
     pub summary: PodSummary,
     /// `(kind, name)` of the controlling owner reference, e.g. `("ReplicaSet", "web-5d8f")`.
     pub owner: Option<(String, String)>,
-    pub object: Pod,
+    pub object: TrimmedPod,
 }
 
 /// A LeaseCandidate as the cache keeps it: `(namespace, candidate name)` → lease name.
@@ -257,7 +258,7 @@ impl Cache {
 
     /// Every cached pod, trimmed (for the audit's election rules).
     pub fn pod_objects(&self) -> Vec<Pod> {
-        self.pods.values().map(|p| p.object.clone()).collect()
+        self.pods.values().map(|p| p.object.to_pod()).collect()
     }
 
     /// Whether LeaseCandidates are known (listed, or not served so there are none).

@@ -8,10 +8,12 @@ mod audit;
 mod cache;
 mod drain_blocked;
 mod encode;
+mod heap;
 mod keyed;
 mod metrics;
 mod owners;
 mod serve;
+mod trimmed_pod;
 mod watch;
 
 use std::io::Write;
@@ -51,6 +53,7 @@ pub async fn serve(
     audit_interval: Duration,
     out: &mut impl Write,
 ) -> Result<()> {
+    heap::one_arena();
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| Error::env(format!("cannot listen on {listen}: {e}")))?;
@@ -90,6 +93,7 @@ pub async fn serve(
                     continue;
                 };
                 audit::store(&mut watch::lock(&cache), outcome, jiff::Timestamp::now());
+                heap::release_freed();
                 tokio::time::sleep(audit_interval).await;
             }
         });

@@ -57,8 +57,8 @@ impl OwnerIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exporter::trimmed_pod::TrimmedPod;
     use crate::lock::holder::PodSummary;
-    use k8s_openapi::api::core::v1::Pod;
 
     fn pod(name: &str, owner: Option<&str>) -> CachedPod {
         CachedPod {
@@ -68,7 +68,7 @@ mod tests {
                 ..PodSummary::default()
             },
             owner: owner.map(|o| ("ReplicaSet".to_string(), o.to_string())),
-            object: Pod::default(),
+            object: TrimmedPod::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::coordination::v1beta1::LeaseCandidate;
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod, PodSpec, PodStatus, Volume};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Node, Pod};
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Api;
@@ -20,6 +20,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 
 use super::cache::{Cache, CachedPod, Source};
+use super::trimmed_pod::TrimmedPod;
 use crate::kube::Cluster;
 use crate::lock::holder;
 use crate::lock::model::{self, LeaderLock, LockKind};
@@ -315,9 +316,6 @@ where
     }
 }
 
-/// The annotation the kubelet puts on a static pod's mirror.
-const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
-
 fn cached(pod: &Pod) -> CachedPod {
     let owner = pod
         .metadata
@@ -328,58 +326,7 @@ fn cached(pod: &Pod) -> CachedPod {
     CachedPod {
         summary: holder::summarize(pod),
         owner,
-        object: trimmed(pod),
-    }
-}
-
-/// What the audit's election rules and the drain check read of a pod; the rest (containers,
-/// other volumes, managed fields, other annotations) is dropped to keep the cache small.
-fn trimmed(pod: &Pod) -> Pod {
-    let meta = &pod.metadata;
-    let spec = pod.spec.as_ref();
-    let status = pod.status.as_ref();
-    Pod {
-        metadata: ObjectMeta {
-            name: meta.name.clone(),
-            namespace: meta.namespace.clone(),
-            labels: meta.labels.clone(),
-            owner_references: meta.owner_references.clone(),
-            creation_timestamp: meta.creation_timestamp.clone(),
-            deletion_timestamp: meta.deletion_timestamp.clone(),
-            // The drain check skips static pods' mirrors.
-            annotations: meta
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get_key_value(MIRROR_ANNOTATION))
-                .map(|(k, v)| [(k.clone(), v.clone())].into()),
-            ..ObjectMeta::default()
-        },
-        spec: Some(PodSpec {
-            node_name: spec.and_then(|s| s.node_name.clone()),
-            service_account_name: spec.and_then(|s| s.service_account_name.clone()),
-            // Draining loses emptyDir data: the drain check names them.
-            volumes: spec
-                .and_then(|s| s.volumes.as_ref())
-                .map(|volumes| {
-                    volumes
-                        .iter()
-                        .filter(|v| v.empty_dir.is_some())
-                        .map(|v| Volume {
-                            name: v.name.clone(),
-                            empty_dir: v.empty_dir.clone(),
-                            ..Volume::default()
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .filter(|v| !v.is_empty()),
-            ..PodSpec::default()
-        }),
-        status: Some(PodStatus {
-            phase: status.and_then(|s| s.phase.clone()),
-            conditions: status.and_then(|s| s.conditions.clone()),
-            start_time: status.and_then(|s| s.start_time.clone()),
-            ..PodStatus::default()
-        }),
+        object: TrimmedPod::of(pod),
     }
 }
 

@@ -112,7 +112,7 @@ fn a_running_holder_is_found_before_its_controller_is_looked_at() {
                     ..PodSummary::default()
                 },
                 owner: Some(("ReplicaSet".into(), "web-5d8f9c7b6".into())),
-                object: Pod::default(),
+                object: TrimmedPod::default(),
             },
             true,
         );
