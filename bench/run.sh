@@ -8,7 +8,7 @@
 #   (d) scaling      status -A and audit -A: wall time and peak RSS at 1×, 4×, 16× the base (SCALE/16)
 # and at the full size also:
 #   (x) every executable bench/extra/*.sh (see run_extras), while the cluster is up
-#   (a) status -A    vs `kubectl get leases -A`: wall, peak RSS, API requests
+#   (a) status -A    vs `kubectl get leases -A`: wall (alternating rounds), peak RSS, API requests
 #   (b) audit -A     vs popeye (full scan, and limited to the same kinds with -s)
 #   (c) audit -f     vs kube-score on ~10,000 manifest documents exported from the cluster
 #   (e) startup      --version and --help
@@ -207,9 +207,11 @@ for step in "${STEPS[@]}"; do
   sleep "$QUIET"
   facts "$label"
   if [ "$label" = 16x ]; then
-    # (a) status -A vs kubectl get leases -A
-    hf "status-$label" -N --warmup "$WARMUP" --runs "$RUNS" -- \
-      "$BIN status -A" "$K get leases -A"
+    # (a) status -A vs kubectl get leases -A, in alternating rounds (3 × RUNS each): a busy
+    # minute of the API server must not land on one command's block of runs (bench/alternate.py)
+    log "alternating status-$label (load $(load))"
+    python3 bench/alternate.py "$RESULTS/status-$label.json" $((RUNS * 3)) "$WARMUP" \
+      "$BIN status -A" "$K get leases -A" >&2
     rss "$label status" "$BIN" status -A
     rss "$label kubectl-get-leases" "$K" get leases -A
     requests_ours "$label status" "$BIN" status -A
