@@ -12,11 +12,11 @@ use serde::Serialize;
 use crate::audit::live;
 use crate::audit::rules::Finding;
 use crate::cli::AuditArgs;
+use crate::commands;
 use crate::commands::audit::sarif;
 use crate::commands::audit::{self, Judgement, Summary, WorkloadClass};
 use crate::error::Result;
 use crate::kube::fleet::{self, ClusterEntry, Member};
-use crate::kube::kubeconfig;
 use crate::options::{AuditFormat, Options};
 use crate::render;
 
@@ -32,31 +32,20 @@ struct ClusterAudit {
 
 pub async fn run(args: &AuditArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     let format = options.output.audit()?;
-    let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
-    let namespaces = options.namespaces.clone();
     let assume_singleton = args.assume_singleton;
-    let members = fleet::read_each(
-        &options.cluster,
-        &contexts,
-        options.fleet.max_parallel,
-        |cluster| {
-            let namespaces = namespaces.clone();
-            async move {
-                let namespace = cluster.scope(&namespaces);
-                let view = live::read(&cluster, namespace.as_deref()).await?;
-                let mut warnings = view.notices.clone();
-                warnings.extend(audit::unknown_versions(&view.objects));
-                let judgement = audit::judge(&view.objects, Some(&view), assume_singleton);
-                Ok(ClusterAudit {
-                    namespace,
-                    judgement,
-                    warnings,
-                    objects: view.objects.count(),
-                })
-            }
-        },
-    )
-    .await;
+    let members = commands::read_fleet(options, |cluster, namespace| async move {
+        let view = live::read(&cluster, namespace.as_deref()).await?;
+        let mut warnings = view.notices.clone();
+        warnings.extend(audit::unknown_versions(&view.objects));
+        let judgement = audit::judge(&view.objects, Some(&view), assume_singleton);
+        Ok(ClusterAudit {
+            namespace,
+            judgement,
+            warnings,
+            objects: view.objects.count(),
+        })
+    })
+    .await?;
     for (context, audit) in read(&members) {
         for warning in &audit.warnings {
             options

@@ -12,26 +12,22 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::DrainCheckArgs;
+use crate::commands;
 use crate::commands::drain_check::view;
 use crate::commands::drain_check::{self, Checked, Missing};
 use crate::drain::NodeReport;
 use crate::drain::pod::Flag;
 use crate::error::{Error, Result};
 use crate::kube::fleet::{self, ClusterEntry, Member};
-use crate::kube::kubeconfig;
 use crate::options::{DrainCheckFormat, Options};
 use crate::render;
 
 pub async fn run(args: &DrainCheckArgs, options: &Options, out: &mut impl Write) -> Result<()> {
     let format = options.output.drain_check()?;
-    let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
-    let members = fleet::read_each(
-        &options.cluster,
-        &contexts,
-        options.fleet.max_parallel,
-        |cluster| async move { drain_check::check(&cluster, args, Missing::Skip).await },
-    )
-    .await;
+    let members = commands::read_fleet(options, |cluster, _| async move {
+        drain_check::check(&cluster, args, Missing::Skip).await
+    })
+    .await?;
     for (context, checked) in read(&members) {
         for notice in &checked.notices {
             options

@@ -11,12 +11,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::commands;
 use crate::commands::status::fleet_watch;
 use crate::commands::status::view::{self, LockItem};
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::{self, Member};
-use crate::kube::kubeconfig;
 use crate::lock::read::{self, Inventory, Scope};
 use crate::options::{Options, StatusFormat};
 use crate::render;
@@ -33,28 +33,17 @@ pub async fn run(args: &StatusArgs, options: &Options, out: &mut impl Write) -> 
             "status --watch prints a table or, with -o json, one JSON object per line",
         ));
     }
-    let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
-    let namespaces = options.namespaces.clone();
-    let members = fleet::read_each(
-        &options.cluster,
-        &contexts,
-        options.fleet.max_parallel,
-        |cluster| {
-            let namespaces = namespaces.clone();
-            async move {
-                let namespace = cluster.scope(&namespaces);
-                let scope = Scope {
-                    namespace: namespace.as_deref(),
-                    name: args.name.as_deref(),
-                    selector: args.selector.as_deref(),
-                    all_leases: args.all_leases,
-                };
-                let inventory = read::gather(&cluster, scope).await?;
-                Ok((cluster, namespace, inventory))
-            }
-        },
-    )
-    .await;
+    let members = commands::read_fleet(options, |cluster, namespace| async move {
+        let scope = Scope {
+            namespace: namespace.as_deref(),
+            name: args.name.as_deref(),
+            selector: args.selector.as_deref(),
+            all_leases: args.all_leases,
+        };
+        let inventory = read::gather(&cluster, scope).await?;
+        Ok((cluster, namespace, inventory))
+    })
+    .await?;
 
     for member in &members {
         if let Ok((_, _, inventory)) = &member.outcome {

@@ -15,6 +15,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::commands;
 use crate::commands::status::fleet::{Read, breakdown};
 use crate::commands::status::fleet_watch::{ending, name_failed, until_denied};
 use crate::commands::status::shards::{self, FamilyItem, FamilyList};
@@ -22,7 +23,6 @@ use crate::commands::status::shards_watch::{Leaders, ShardEvent, Shards, describ
 use crate::error::{Error, Result};
 use crate::kube::Cluster;
 use crate::kube::fleet::{self, Member};
-use crate::kube::kubeconfig;
 use crate::lock::family::FamilyReport;
 use crate::lock::model::{LeaderLock, LockKind};
 use crate::lock::read::{self, Scope};
@@ -49,28 +49,17 @@ pub(super) async fn run(
     options: &Options,
     out: &mut impl Write,
 ) -> Result<()> {
-    let contexts = kubeconfig::fleet_contexts(&options.cluster, &options.fleet)?;
-    let namespaces = options.namespaces.clone();
     let selector = args.selector.as_deref();
-    let members = fleet::read_each(
-        &options.cluster,
-        &contexts,
-        options.fleet.max_parallel,
-        |cluster| {
-            let namespaces = namespaces.clone();
-            async move {
-                let namespace = cluster.scope(&namespaces);
-                let scope = Scope {
-                    namespace: namespace.as_deref(),
-                    selector,
-                    ..Scope::default()
-                };
-                let inventory = read::gather(&cluster, scope).await?;
-                Ok((cluster, namespace, inventory))
-            }
-        },
-    )
-    .await;
+    let members = commands::read_fleet(options, |cluster, namespace| async move {
+        let scope = Scope {
+            namespace: namespace.as_deref(),
+            selector,
+            ..Scope::default()
+        };
+        let inventory = read::gather(&cluster, scope).await?;
+        Ok((cluster, namespace, inventory))
+    })
+    .await?;
     let mut warnings = Vec::new();
     let mut views = Vec::new();
     for member in &members {
