@@ -15,7 +15,7 @@ use crate::lock::holder::{self, HolderPod};
 use crate::lock::model::{Expiry, LockKind, LockReport};
 
 /// The annotation the kubelet puts on a static pod's mirror.
-const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
 
 /// Without `terminationGracePeriodSeconds`, Kubernetes gives a pod 30s to stop.
 const DEFAULT_GRACE_SECONDS: i64 = 30;

@@ -11,8 +11,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
-/// The annotation the kubelet puts on a static pod's mirror: the drain check skips those pods.
-const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+// The drain check skips static pods' mirrors: the one annotation kept.
+use crate::drain::pod::MIRROR_ANNOTATION;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrimmedPod {

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::harness::{TestCluster, cluster, eventually, stderr, stdout};
+use crate::harness::{TestCluster, cluster, eventually, now_micro, stderr, stdout};
 
 /// Holder of every lease in `kubectl get lease -o json` output, by name.
 fn holders(list: &Value) -> Vec<(String, String)> {
@@ -183,12 +183,6 @@ fn lock_json(c: &TestCluster, ns: &str, name: &str) -> Value {
         .find(|i| i["name"] == name)
         .cloned()
         .unwrap_or(Value::Null)
-}
-
-fn now_micro() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
 }
 
 fn lease_yaml(ns: &str, name: &str, holder: &str, duration: u32) -> String {
