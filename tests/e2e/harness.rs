@@ -235,9 +235,29 @@ impl TestCluster {
     }
 
     /// A fresh namespace for one test, so tests never see each other's objects.
+    ///
+    /// Returns once kube-controller-manager has made the namespace's `default` ServiceAccount:
+    /// until then the ServiceAccount admission plugin refuses every pod there. That is a few
+    /// milliseconds normally, but seconds just after an API server restart, while the
+    /// controller manager re-syncs (the soak tests restart it).
     pub fn namespace(&self, prefix: &str) -> String {
         let name = format!("{prefix}-{}", unique_suffix());
         self.kubectl_ok(&["create", "namespace", &name]);
+        assert!(
+            eventually(120, || self
+                .kubectl(&[
+                    "get",
+                    "serviceaccount",
+                    "default",
+                    "-n",
+                    &name,
+                    "-o",
+                    "name"
+                ])
+                .status
+                .success()),
+            "namespace {name} got no default ServiceAccount within 120s"
+        );
         name
     }
 
