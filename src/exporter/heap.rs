@@ -5,7 +5,9 @@
 //! heap's top. And the audit's thread got an arena of its own, kept after the thread is gone:
 //! one arena serves both (the audit allocates little while scrapes are answered).
 
-/// At start, before any thread is spawned.
+/// At the start of `serve`, before the watches and the audit allocate. The runtime's threads
+/// exist by then, but glibc gives a thread its arena at the thread's first allocation, and
+/// M_ARENA_MAX stops new ones from being made: an arena made before this call would be kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn one_arena() {
