@@ -53,16 +53,27 @@ pub(super) enum Election {
 const SWITCHES: &[&str] = &[
     "leaderelect",
     "leaderelection",
-    "enableleaderelection",
-    "enableleaderelect",
     "leaderelectionenabled",
     "leaderelectenabled",
 ];
 
-/// `ENABLE_LEADER_ELECTION`, `--leader-elect`, `APPSET_ENABLE_LEADER_ELECTION`: a switch, not a
-/// setting such as `--leader-election-namespace`.
-fn is_switch(normalised: &str) -> bool {
-    SWITCHES.iter().any(|s| normalised.ends_with(s))
+/// What a switch turns on when it is true: `ENABLE_LEADER_ELECTION`, `--leader-elect`,
+/// `APPSET_ENABLE_LEADER_ELECTION` say leader election (`Some(true)`);
+/// `--disable-leader-election` (contour) and `LEADER_ELECTION_DISABLE` (argo-workflows) say its
+/// absence (`Some(false)`). A setting such as `--leader-election-namespace` is no switch (`None`).
+fn switch(normalised: &str) -> Option<bool> {
+    let (base, mut negated) = match normalised
+        .strip_suffix("disabled")
+        .or_else(|| normalised.strip_suffix("disable"))
+    {
+        Some(base) => (base, true),
+        None => (normalised, false),
+    };
+    let before = SWITCHES.iter().find_map(|s| base.strip_suffix(s))?;
+    if before.ends_with("disable") || before.ends_with("disabled") {
+        negated = !negated;
+    }
+    Some(!negated)
 }
 
 fn normalised(name: &str) -> String {
@@ -115,7 +126,7 @@ pub(super) fn leader_election(
             if !about_election(&key) {
                 continue;
             }
-            if is_switch(&key) {
+            if let Some(polarity) = switch(&key) {
                 // A separate `true`/`false` word is the value for parsers that take one.
                 let value = value.or_else(|| {
                     words
@@ -123,7 +134,7 @@ pub(super) fn leader_election(
                         .filter(|next| truth(next).is_some() && !next.is_empty())
                         .copied()
                 });
-                match value.map_or(Some(true), truth) {
+                match value.map_or(Some(true), truth).map(|on| on == polarity) {
                     Some(true) => return Election::Enabled(format!("flag {word}")),
                     Some(false) => return Election::Disabled(format!("flag {word}")),
                     None => found = Election::Unknown(format!("flag {word}")),
@@ -161,11 +172,11 @@ pub(super) fn leader_election(
                 (value, None) => value.as_deref(),
             };
             let Some(value) = value else { continue };
-            match (is_switch(&key), truth(value)) {
-                (true, Some(true)) => {
+            match (switch(&key), truth(value)) {
+                (Some(polarity), Some(on)) if on == polarity => {
                     return Election::Enabled(format!("env {}={value}", env.name));
                 }
-                (true, Some(false)) => {
+                (Some(_), Some(_)) => {
                     return Election::Disabled(format!("env {}={value}", env.name));
                 }
                 _ if found == Election::Unset => {

@@ -97,6 +97,27 @@ fn leader_election_flags_and_env_with_false_respected() {
             Class::SingleReplica,
         ),
         ("        args: [--elect-nothing]\n", Class::SingleReplica),
+        // Negated switches: contour's flag, argo-workflows' variable.
+        (
+            "        args: [serve, --disable-leader-election]\n",
+            Class::SingleReplica,
+        ),
+        (
+            "        args: [--disable-leader-election=false]\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        env: [{name: LEADER_ELECTION_DISABLE, value: 'true'}]\n",
+            Class::SingleReplica,
+        ),
+        (
+            "        env: [{name: DISABLE_LEADER_ELECTION, value: 'false'}]\n",
+            Class::LeaderElected,
+        ),
+        (
+            "        env: [{name: APPSET_ENABLE_LEADER_ELECTION, value: 'true'}]\n",
+            Class::LeaderElected,
+        ),
     ] {
         assert_eq!(class_of(&deployment(1, "", args)), expected, "{args}");
     }
