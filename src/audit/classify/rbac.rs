@@ -195,6 +195,7 @@ fn grants_leases(rule: &PolicyRule) -> bool {
 }
 
 /// `write deployments`: the first resource these rules may write that reconciles cluster state.
+/// A wildcard names the API groups it covers: `*` in `projectcalico.org` is not every resource.
 fn writes(rules: &[PolicyRule]) -> Option<String> {
     let mut written: Vec<&str> = rules
         .iter()
@@ -207,9 +208,31 @@ fn writes(rules: &[PolicyRule]) -> Option<String> {
     written.dedup();
     let first = *written.first()?;
     Some(match first {
-        "*" => "write every resource".to_string(),
+        "*" => every_resource(rules),
         "pods/eviction" => "evict pods".to_string(),
         _ if written.len() > 1 => format!("write {first} and {} more", written.len() - 1),
         _ => format!("write {first}"),
     })
+}
+
+/// `write every resource`, or `write every resource in API group x, y` when the wildcard rules
+/// name their groups.
+fn every_resource(rules: &[PolicyRule]) -> String {
+    let mut groups: Vec<&str> = rules
+        .iter()
+        .filter(|r| has_write_verb(r) && r.resources.iter().flatten().any(|r| r == "*"))
+        .flat_map(|r| r.api_groups.iter().flatten())
+        .map(String::as_str)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    if groups.is_empty() || groups.contains(&"*") {
+        return "write every resource".to_string();
+    }
+    let groups: Vec<&str> = groups
+        .into_iter()
+        .map(|g| if g.is_empty() { "core" } else { g })
+        .collect();
+    let noun = if groups.len() == 1 { "group" } else { "groups" };
+    format!("write every resource in API {noun} {}", groups.join(", "))
 }

@@ -167,6 +167,33 @@ fn a_writer_without_leader_election_or_service_is_a_controller() {
     assert_eq!(class_of(&no_token), Class::SingleReplica);
 }
 
+#[test]
+fn a_wildcard_write_names_the_api_groups_it_covers() {
+    let evidence = |rules: &str| {
+        let c = &classes(&format!(
+            "{}{}",
+            deployment(1, "", ""),
+            rbac("ClusterRole", rules)
+        ))[0];
+        assert_eq!(c.1, Class::Controller);
+        c.2[1].clone()
+    };
+    assert_eq!(
+        evidence(
+            "[{apiGroups: [crd.projectcalico.org], resources: ['*'], verbs: [create, update]}]"
+        ),
+        "ServiceAccount app may write every resource in API group crd.projectcalico.org (ClusterRole app) with no leader election"
+    );
+    assert_eq!(
+        evidence("[{apiGroups: ['', apps], resources: ['*'], verbs: [patch]}]"),
+        "ServiceAccount app may write every resource in API groups core, apps (ClusterRole app) with no leader election"
+    );
+    assert_eq!(
+        evidence("[{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]"),
+        "ServiceAccount app may write every resource (ClusterRole app) with no leader election"
+    );
+}
+
 fn service(ports: &str) -> String {
     format!(
         "---\napiVersion: v1\nkind: Service\nmetadata: {{name: app, namespace: ns, labels: {{svc: app}}}}\nspec: {{selector: {{app: app}}, ports: {ports}}}\n"
