@@ -1,12 +1,13 @@
 //! What a workload's ServiceAccount may do, from the Roles, ClusterRoles and bindings in the
 //! input: take a leader-election Lease, or write objects that reconcile cluster state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::rbac::v1::PolicyRule;
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
 
 use super::Index;
-use crate::audit::objects::{Workload, scope};
+use crate::audit::objects::{Located, Workload, scope};
+use crate::k8s::selects;
 
 /// One grant of a role to a ServiceAccount.
 pub(super) struct Grant<'o> {
@@ -16,13 +17,13 @@ pub(super) struct Grant<'o> {
     binding_scope: Option<String>,
     /// `Role x` or `ClusterRole y`.
     role: String,
-    rules: &'o [PolicyRule],
+    rules: Vec<&'o PolicyRule>,
 }
 
 impl<'o> Index<'o> {
     pub(super) fn add_grants(&mut self) {
         let objects = self.objects;
-        let roles: HashMap<(String, &str), &[PolicyRule]> = objects
+        let roles: HashMap<(String, &str), Vec<&PolicyRule>> = objects
             .roles
             .iter()
             .map(|r| {
@@ -31,31 +32,20 @@ impl<'o> Index<'o> {
                         scope(&r.object.metadata, r.origin.as_ref()),
                         r.object.metadata.name.as_deref().unwrap_or_default(),
                     ),
-                    r.object.rules.as_deref().unwrap_or_default(),
+                    r.object.rules.iter().flatten().collect(),
                 )
             })
             .collect();
-        let cluster_roles: HashMap<&str, &[PolicyRule]> = objects
-            .cluster_roles
-            .iter()
-            .map(|r| {
-                (
-                    r.object.metadata.name.as_deref().unwrap_or_default(),
-                    r.object.rules.as_deref().unwrap_or_default(),
-                )
-            })
-            .collect();
+        let cluster_roles = cluster_role_rules(&objects.cluster_roles);
         let bindings = objects
             .role_bindings
             .iter()
             .map(|b| {
                 let s = scope(&b.object.metadata, b.origin.as_ref());
                 let rules = if b.object.role_ref.kind == "Role" {
-                    roles
-                        .get(&(s.clone(), b.object.role_ref.name.as_str()))
-                        .copied()
+                    roles.get(&(s.clone(), b.object.role_ref.name.as_str()))
                 } else {
-                    cluster_roles.get(b.object.role_ref.name.as_str()).copied()
+                    cluster_roles.get(b.object.role_ref.name.as_str())
                 };
                 (
                     Some(s),
@@ -71,7 +61,7 @@ impl<'o> Index<'o> {
                     &b.object.metadata,
                     &b.object.role_ref,
                     b.object.subjects.as_deref(),
-                    cluster_roles.get(b.object.role_ref.name.as_str()).copied(),
+                    cluster_roles.get(b.object.role_ref.name.as_str()),
                 )
             }));
         for (binding_scope, meta, role_ref, subjects, rules) in bindings {
@@ -87,7 +77,7 @@ impl<'o> Index<'o> {
                     subject_namespace,
                     binding_scope: binding_scope.clone(),
                     role: role.clone(),
-                    rules,
+                    rules: rules.clone(),
                 };
                 match subject.kind.as_str() {
                     "ServiceAccount" => self
@@ -133,7 +123,7 @@ impl<'o> Index<'o> {
     /// The role that lets a workload's ServiceAccount take a Lease.
     pub(super) fn lease_grant(&self, w: &Workload<'_>) -> Option<String> {
         self.grants_of(w)
-            .find(|g| g.rules.iter().any(grants_leases))
+            .find(|g| g.rules.iter().copied().any(grants_leases))
             .map(|g| g.role.clone())
     }
 
@@ -141,8 +131,64 @@ impl<'o> Index<'o> {
     /// grants it.
     pub(super) fn write_grant(&self, w: &Workload<'_>) -> Option<(String, String)> {
         self.grants_of(w)
-            .find_map(|g| writes(g.rules).map(|what| (what, g.role.clone())))
+            .find_map(|g| writes(&g.rules).map(|what| (what, g.role.clone())))
     }
+}
+
+fn role_name(r: &Located<ClusterRole>) -> &str {
+    r.object.metadata.name.as_deref().unwrap_or_default()
+}
+
+/// Every ClusterRole's rules by name. An aggregated ClusterRole (`aggregationRule`) holds the
+/// rules of the ClusterRoles its selectors pick, as the API server's aggregation controller
+/// fills it in; aggregation of aggregated roles is followed a few levels deep. An empty selector
+/// would pick every ClusterRole: it picks none here, so no grant is inferred from it.
+fn cluster_role_rules(cluster_roles: &[Located<ClusterRole>]) -> HashMap<&str, Vec<&PolicyRule>> {
+    let mut rules: HashMap<&str, Vec<&PolicyRule>> = cluster_roles
+        .iter()
+        .map(|r| (role_name(r), r.object.rules.iter().flatten().collect()))
+        .collect();
+    let aggregated: Vec<_> = cluster_roles
+        .iter()
+        .filter_map(|r| {
+            let selectors = r
+                .object
+                .aggregation_rule
+                .as_ref()?
+                .cluster_role_selectors
+                .as_ref()?;
+            Some((role_name(r), selectors))
+        })
+        .collect();
+    let unlabelled = BTreeMap::new();
+    for _ in 0..3 {
+        for (target, selectors) in &aggregated {
+            let mut union: Vec<&PolicyRule> = Vec::new();
+            for source in cluster_roles {
+                let labels = source
+                    .object
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .unwrap_or(&unlabelled);
+                let picked = role_name(source) != *target
+                    && selectors.iter().any(|s| {
+                        (s.match_labels.as_ref().is_some_and(|l| !l.is_empty())
+                            || s.match_expressions.as_ref().is_some_and(|e| !e.is_empty()))
+                            && selects(s, labels)
+                    });
+                if picked {
+                    for rule in rules.get(role_name(source)).into_iter().flatten() {
+                        if !union.contains(rule) {
+                            union.push(rule);
+                        }
+                    }
+                }
+            }
+            rules.insert(target, union);
+        }
+    }
+    rules
 }
 
 pub(super) fn service_account<'w>(w: &Workload<'w>) -> &'w str {
@@ -196,7 +242,7 @@ fn grants_leases(rule: &PolicyRule) -> bool {
 
 /// `write deployments`: the first resource these rules may write that reconciles cluster state.
 /// A wildcard names the API groups it covers: `*` in `projectcalico.org` is not every resource.
-fn writes(rules: &[PolicyRule]) -> Option<String> {
+fn writes(rules: &[&PolicyRule]) -> Option<String> {
     let mut written: Vec<&str> = rules
         .iter()
         .filter(|r| has_write_verb(r))
@@ -217,7 +263,7 @@ fn writes(rules: &[PolicyRule]) -> Option<String> {
 
 /// `write every resource`, or `write every resource in API group x, y` when the wildcard rules
 /// name their groups.
-fn every_resource(rules: &[PolicyRule]) -> String {
+fn every_resource(rules: &[&PolicyRule]) -> String {
     let mut groups: Vec<&str> = rules
         .iter()
         .filter(|r| has_write_verb(r) && r.resources.iter().flatten().any(|r| r == "*"))

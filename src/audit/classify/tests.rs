@@ -278,3 +278,26 @@ fn assume_singleton_is_the_strict_reading() {
     let objects = manifests::parse("t.yaml", &deployment(1, "", "")).unwrap();
     assert_eq!(classify(&objects, true)[0].class.class, Class::Strict);
 }
+
+#[test]
+fn an_aggregated_cluster_role_holds_the_rules_of_the_roles_it_selects() {
+    // kyverno's shape: the binding names a ClusterRole with only an aggregationRule; the writes
+    // are in the ClusterRoles its selector picks.
+    let aggregated = |picked_label: &str| {
+        format!(
+            "{}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: app}}\naggregationRule:\n  clusterRoleSelectors: [{{matchLabels: {{aggregate-to: app}}}}]\nrules: []\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: app-core, labels: {{aggregate-to: {picked_label}}}}}\nrules: {WRITES_PODS}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: app}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: app}}\nsubjects: [{{kind: ServiceAccount, name: app, namespace: ns}}]\n",
+            deployment(1, "", "")
+        )
+    };
+    let c = &classes(&aggregated("app"))[0];
+    assert_eq!(c.1, Class::Controller);
+    assert_eq!(
+        c.2[1],
+        "ServiceAccount app may write pods (ClusterRole app) with no leader election"
+    );
+    // A role the selector does not pick grants nothing through it.
+    assert_eq!(class_of(&aggregated("other")), Class::SingleReplica);
+    // An empty selector would pick every ClusterRole: no grant is inferred from it.
+    let empty = aggregated("app").replace("[{matchLabels: {aggregate-to: app}}]", "[{}]");
+    assert_eq!(class_of(&empty), Class::SingleReplica);
+}
