@@ -60,8 +60,12 @@ const SWITCHES: &[&str] = &[
 /// What a switch turns on when it is true: `ENABLE_LEADER_ELECTION`, `--leader-elect`,
 /// `APPSET_ENABLE_LEADER_ELECTION` say leader election (`Some(true)`);
 /// `--disable-leader-election` (contour) and `LEADER_ELECTION_DISABLE` (argo-workflows) say its
-/// absence (`Some(false)`). A setting such as `--leader-election-namespace` is no switch (`None`).
+/// absence (`Some(false)`), as does knative's `-disable-ha`. A setting such as `--leader-election-namespace` is no switch (`None`).
 fn switch(normalised: &str) -> Option<bool> {
+    if normalised == "disableha" {
+        // knative's sharedmain (tekton, knative): `-disable-ha` turns its leader election off.
+        return Some(false);
+    }
     let (base, mut negated) = match normalised
         .strip_suffix("disabled")
         .or_else(|| normalised.strip_suffix("disable"))
@@ -85,7 +89,7 @@ fn normalised(name: &str) -> String {
 
 /// Whether a (normalised) flag or variable name is about leader election at all.
 fn about_election(name: &str) -> bool {
-    name.contains("leaderelect") || name.ends_with("electionid")
+    name.contains("leaderelect") || name.ends_with("electionid") || name == "disableha"
 }
 
 fn truth(value: &str) -> Option<bool> {

@@ -118,6 +118,11 @@ fn leader_election_flags_and_env_with_false_respected() {
             "        env: [{name: APPSET_ENABLE_LEADER_ELECTION, value: 'true'}]\n",
             Class::LeaderElected,
         ),
+        ("        args: [-disable-ha]\n", Class::SingleReplica),
+        (
+            "        args: [-disable-ha=false, --enable-ha]\n",
+            Class::LeaderElected,
+        ),
     ] {
         assert_eq!(class_of(&deployment(1, "", args)), expected, "{args}");
     }

@@ -62,10 +62,17 @@ pub(super) fn pdb_rules(objects: &Objects, judged: &[Judged<'_>], out: &mut Vec<
             let (when, severity) = if blocked(pods.max) {
                 ("whatever the pods do".to_string(), Severity::Error)
             } else {
-                (
-                    format!("while it runs its minimum of {}", pods.min),
-                    Severity::Warning,
-                )
+                // The largest count it still blocks at: `minAvailable: 80%` blocks at 1–4 pods.
+                let top = (pods.min..pods.max)
+                    .take_while(|n| blocked(*n))
+                    .last()
+                    .unwrap_or(pods.min);
+                let when = if top == pods.min {
+                    format!("while it runs its minimum of {}", pods.min)
+                } else {
+                    format!("while it runs {}–{top} pods", pods.min)
+                };
+                (when, Severity::Warning)
             };
             out.push(
                 finding(

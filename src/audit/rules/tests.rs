@@ -92,7 +92,7 @@ fn pdbs_judge_the_autoscaled_pod_count() {
         "{}",
         blocked[0].message
     );
-    // minAvailable 6 blocks at 5 pods (where the autoscaler idles) but not at 7.
+    // minAvailable 6 blocks at 5 and 6 pods (from where the autoscaler idles) but not at 7.
     let idle = findings(&format!(
         "{base}{hpa}{}",
         pdb(
@@ -102,9 +102,22 @@ fn pdbs_judge_the_autoscaled_pod_count() {
         )
     ));
     assert!(
-        idle[0].message.contains("while it runs its minimum of 5"),
+        idle[0].message.contains("while it runs 5–6 pods"),
         "{}",
         idle[0].message
+    );
+    let floor = findings(&format!(
+        "{base}{hpa}{}",
+        pdb(
+            "p",
+            "minAvailable: 5",
+            "unhealthyPodEvictionPolicy: AlwaysAllow"
+        )
+    ));
+    assert!(
+        floor[0].message.contains("while it runs its minimum of 5"),
+        "{}",
+        floor[0].message
     );
     // minAvailable 4 leaves one disruption even at 5 pods.
     assert!(

@@ -89,6 +89,14 @@ pub(super) fn replicas_not_one(j: &Judged<'_>, out: &mut Vec<Finding>) {
 pub(super) fn leader_no_standby(j: &Judged<'_>, out: &mut Vec<Finding>) {
     if j.class.class == Class::LeaderElected && j.class.pods.min < 2 {
         let w = &j.workload;
+        // An autoscaler overwrites spec.replicas: its minimum is what to raise.
+        let fix = match &j.class.autoscaler {
+            Some((scaler, _)) if scaler.kind == "ScaledObject" => {
+                format!("set minReplicaCount: 2 or more on {scaler}")
+            }
+            Some((scaler, _)) => format!("set minReplicas: 2 or more on {scaler}"),
+            None => "set spec.replicas: 2 or more".to_string(),
+        };
         out.push(
             finding(
                 RuleId::LeaderNoStandby,
@@ -98,7 +106,7 @@ pub(super) fn leader_no_standby(j: &Judged<'_>, out: &mut Vec<Finding>) {
                     "leader-elected with {}: no standby, failover waits for a new pod",
                     j.class.pods
                 ),
-                "set spec.replicas: 2 or more",
+                &fix,
             )
             .because(j.class.evidence.iter().cloned()),
         );
