@@ -2,7 +2,7 @@
 //! (`--leader-elect`, `--election-id=…`) and environment variables (`ENABLE_LEADER_ELECTION`),
 //! including those set from a ConfigMap in the input.
 
-use k8s_openapi::api::core::v1::{Container, EnvVarSource};
+use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVarSource};
 
 use super::Index;
 use crate::audit::objects::{Workload, scope};
@@ -25,6 +25,37 @@ impl Index<'_> {
                 None => EnvValue::Absent,
             },
         }
+    }
+}
+
+impl Index<'_> {
+    /// The variables `envFrom` a ConfigMap in the input sets: (name with its prefix, value,
+    /// ConfigMap). A ConfigMap the input does not show sets nothing we can read.
+    pub(super) fn env_from(
+        &self,
+        w: &Workload<'_>,
+        from: &EnvFromSource,
+    ) -> Vec<(String, String, String)> {
+        let Some(reference) = &from.config_map_ref else {
+            return Vec::new();
+        };
+        let prefix = from.prefix.as_deref().unwrap_or_default();
+        self.objects
+            .config_maps
+            .iter()
+            .filter(|c| {
+                c.object.metadata.name.as_deref() == Some(reference.name.as_str())
+                    && scope(&c.object.metadata, c.origin.as_ref()) == w.scope
+            })
+            .flat_map(|c| c.object.data.iter().flatten())
+            .map(|(key, value)| {
+                (
+                    format!("{prefix}{key}"),
+                    value.clone(),
+                    reference.name.clone(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -103,6 +134,7 @@ fn truth(value: &str) -> Option<bool> {
 pub(super) fn leader_election(
     w: &Workload<'_>,
     resolve: impl Fn(&EnvVarSource) -> EnvValue,
+    env_from: impl Fn(&EnvFromSource) -> Vec<(String, String, String)>,
 ) -> Election {
     let Some(spec) = w.pod_spec() else {
         return Election::Unset;
@@ -176,19 +208,46 @@ pub(super) fn leader_election(
                 (value, None) => value.as_deref(),
             };
             let Some(value) = value else { continue };
-            match (switch(&key), truth(value)) {
-                (Some(polarity), Some(on)) if on == polarity => {
-                    return Election::Enabled(format!("env {}={value}", env.name));
-                }
-                (Some(_), Some(_)) => {
-                    return Election::Disabled(format!("env {}={value}", env.name));
-                }
-                _ if found == Election::Unset => {
-                    found = Election::Enabled(format!("env {}", env.name))
-                }
-                _ => {}
+            if let Some(decided) = variable(&env.name, &key, value, "", &mut found) {
+                return decided;
+            }
+        }
+        // `envFrom` a ConfigMap in the input: its keys are variables too (an `env` entry of the
+        // same name wins, and was read above).
+        for (name, value, config_map) in c.env_from.iter().flatten().flat_map(&env_from) {
+            let key = normalised(&name);
+            if !about_election(&key) {
+                continue;
+            }
+            let via = format!(" (envFrom ConfigMap {config_map})");
+            if let Some(decided) = variable(&name, &key, &value, &via, &mut found) {
+                return decided;
             }
         }
     }
     found
+}
+
+/// One environment variable about leader election (`key` normalised, `value` set): a switch
+/// decides; any other setting (`LEADER_ELECTION_NAMESPACE`) says election is configured, unless
+/// something was found first.
+fn variable(
+    name: &str,
+    key: &str,
+    value: &str,
+    via: &str,
+    found: &mut Election,
+) -> Option<Election> {
+    match (switch(key), truth(value)) {
+        (Some(polarity), Some(on)) if on == polarity => {
+            Some(Election::Enabled(format!("env {name}={value}{via}")))
+        }
+        (Some(_), Some(_)) => Some(Election::Disabled(format!("env {name}={value}{via}"))),
+        _ => {
+            if *found == Election::Unset {
+                *found = Election::Enabled(format!("env {name}{via}"));
+            }
+            None
+        }
+    }
 }

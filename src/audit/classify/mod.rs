@@ -280,7 +280,11 @@ impl<'o> Index<'o> {
                 .push("its pod holds a leader-election lock".into());
             return c;
         }
-        let election = leader_election(w, |from| self.env_value(w, from));
+        let election = leader_election(
+            w,
+            |from| self.env_value(w, from),
+            |from| self.env_from(w, from),
+        );
         match &election {
             Election::Enabled(why) => {
                 c.class = Class::LeaderElected;

@@ -306,3 +306,31 @@ fn an_aggregated_cluster_role_holds_the_rules_of_the_roles_it_selects() {
     let empty = aggregated("app").replace("[{matchLabels: {aggregate-to: app}}]", "[{}]");
     assert_eq!(class_of(&empty), Class::SingleReplica);
 }
+
+#[test]
+fn env_from_a_config_map_in_the_input_is_read_for_leader_election() {
+    // system-upgrade-controller's shape: the switch is a key of a ConfigMap loaded by envFrom.
+    let with = |data: &str| {
+        format!(
+            "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: env, namespace: ns}}\ndata: {{{data}}}\n",
+            deployment(1, "", "        envFrom: [{configMapRef: {name: env}}]\n")
+        )
+    };
+    let on = &classes(&with("SUC_LEADER_ELECT: 'true'"))[0];
+    assert_eq!(on.1, Class::LeaderElected);
+    assert_eq!(
+        on.2,
+        vec!["env SUC_LEADER_ELECT=true (envFrom ConfigMap env)"]
+    );
+    // Off in the ConfigMap outweighs lease RBAC.
+    let off = format!("{}{}", with("LEADER_ELECT: 'false'"), rbac("Role", LEASES));
+    assert_eq!(class_of(&off), Class::SingleReplica);
+    // A prefix is part of the name; a ConfigMap the input lacks says nothing.
+    let prefixed = with("ELECT: 'true'").replace(
+        "{configMapRef: {name: env}}",
+        "{configMapRef: {name: env}, prefix: LEADER_}",
+    );
+    assert_eq!(class_of(&prefixed), Class::LeaderElected);
+    let elsewhere = with("LEADER_ELECT: 'true'").replace("name: env}}]", "name: other}}]");
+    assert_eq!(class_of(&elsewhere), Class::SingleReplica);
+}
