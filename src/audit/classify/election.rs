@@ -187,6 +187,14 @@ pub(super) fn leader_election(
             if !about_election(&key) {
                 continue;
             }
+            if switch(&key).is_none() {
+                // A setting (`LEADER_ELECTION_IDENTITY` from the pod's name, as argo-workflows
+                // sets it): configured, whatever its value and wherever that comes from.
+                if found == Election::Unset {
+                    found = Election::Enabled(format!("env {}", env.name));
+                }
+                continue;
+            }
             let resolved;
             let value = match (&env.value, &env.value_from) {
                 (_, Some(from)) => match resolve(from) {

@@ -119,6 +119,16 @@ fn leader_election_flags_and_env_with_false_respected() {
             Class::LeaderElected,
         ),
         ("        args: [-disable-ha]\n", Class::SingleReplica),
+        // A setting taken from the downward API (argo-workflows) is configuration all the same.
+        (
+            "        env: [{name: LEADER_ELECTION_IDENTITY, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]\n",
+            Class::LeaderElected,
+        ),
+        // A switch from a Secret the input does not show decides nothing.
+        (
+            "        env: [{name: LEADER_ELECT, valueFrom: {secretKeyRef: {name: s, key: k}}}]\n",
+            Class::SingleReplica,
+        ),
         (
             "        args: [-disable-ha=false, --enable-ha]\n",
             Class::LeaderElected,
