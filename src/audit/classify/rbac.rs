@@ -141,8 +141,9 @@ fn role_name(r: &Located<ClusterRole>) -> &str {
 
 /// Every ClusterRole's rules by name. An aggregated ClusterRole (`aggregationRule`) holds the
 /// rules of the ClusterRoles its selectors pick, as the API server's aggregation controller
-/// fills it in; aggregation of aggregated roles is followed a few levels deep. An empty selector
-/// would pick every ClusterRole: it picks none here, so no grant is inferred from it.
+/// fills it in (added to the rules it has); aggregation of aggregated roles is followed a few
+/// levels deep. An empty selector would pick every ClusterRole: it picks none here, so no grant
+/// is inferred from it.
 fn cluster_role_rules(cluster_roles: &[Located<ClusterRole>]) -> HashMap<&str, Vec<&PolicyRule>> {
     let mut rules: HashMap<&str, Vec<&PolicyRule>> = cluster_roles
         .iter()
@@ -163,7 +164,8 @@ fn cluster_role_rules(cluster_roles: &[Located<ClusterRole>]) -> HashMap<&str, V
     let unlabelled = BTreeMap::new();
     for _ in 0..3 {
         for (target, selectors) in &aggregated {
-            let mut union: Vec<&PolicyRule> = Vec::new();
+            // Its own rules stay: a live cluster's aggregated role already holds the union.
+            let mut union: Vec<&PolicyRule> = rules.get(target).cloned().unwrap_or_default();
             for source in cluster_roles {
                 let labels = source
                     .object
