@@ -1,6 +1,6 @@
 //! What a workload's containers say about leader election: command-line flags
 //! (`--leader-elect`, `--election-id=…`) and environment variables (`ENABLE_LEADER_ELECTION`),
-//! including those set from a ConfigMap in the input.
+//! including those set from a ConfigMap in the input, one by one or through `envFrom`.
 
 use k8s_openapi::api::core::v1::{Container, EnvFromSource, EnvVarSource};
 
@@ -26,9 +26,7 @@ impl Index<'_> {
             },
         }
     }
-}
 
-impl Index<'_> {
     /// The variables `envFrom` a ConfigMap in the input sets: (name with its prefix, value,
     /// ConfigMap). A ConfigMap the input does not show sets nothing we can read.
     pub(super) fn env_from(
@@ -90,8 +88,9 @@ const SWITCHES: &[&str] = &[
 
 /// What a switch turns on when it is true: `ENABLE_LEADER_ELECTION`, `--leader-elect`,
 /// `APPSET_ENABLE_LEADER_ELECTION` say leader election (`Some(true)`);
-/// `--disable-leader-election` (contour) and `LEADER_ELECTION_DISABLE` (argo-workflows) say its
-/// absence (`Some(false)`), as does knative's `-disable-ha`. A setting such as `--leader-election-namespace` is no switch (`None`).
+/// `--disable-leader-election` (contour), `LEADER_ELECTION_DISABLE` (argo-workflows) and
+/// knative's `-disable-ha` say its absence (`Some(false)`). A setting such as
+/// `--leader-election-namespace` is no switch (`None`).
 fn switch(normalised: &str) -> Option<bool> {
     if normalised == "disableha" {
         // knative's sharedmain (tekton, knative): `-disable-ha` turns its leader election off.
